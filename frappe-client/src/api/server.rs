@@ -1,0 +1,106 @@
+//! Server identity: framework and app versions.
+
+use std::collections::BTreeMap;
+use std::fmt;
+
+use serde::Deserialize;
+
+use crate::{Client, Result};
+
+/// A Frappe version string, parsed: `15.44.0`, `16.0.0-dev`, `v15.x.x-develop`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ServerVersion {
+    /// The string as the server sent it.
+    pub raw: String,
+    /// Major version (15, 16, ...); 0 when the string has no number.
+    pub major: u32,
+    /// Minor version; 0 when absent.
+    pub minor: u32,
+    /// Patch version; 0 when absent.
+    pub patch: u32,
+}
+
+impl ServerVersion {
+    /// Parses a version string; never fails (unknown parts are 0).
+    pub fn parse(raw: &str) -> Self {
+        let core = raw.trim().trim_start_matches(['v', 'V']);
+        let mut nums = core.split(['.', '-', '+']).map(|p| p.parse::<u32>().ok());
+        let mut next = || nums.next().flatten().unwrap_or(0);
+        let (major, minor, patch) = (next(), next(), next());
+        Self {
+            raw: raw.to_owned(),
+            major,
+            minor,
+            patch,
+        }
+    }
+
+    /// Whether the v2 list answers carry `has_next_page` (Frappe 16 and later).
+    pub fn has_v2_paging(&self) -> bool {
+        self.major >= 16
+    }
+}
+
+impl fmt::Display for ServerVersion {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.raw)
+    }
+}
+
+/// One installed app, as `frappe.utils.change_log.get_versions` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
+#[non_exhaustive]
+pub struct AppVersion {
+    /// The app's version string.
+    #[serde(default)]
+    pub version: String,
+    /// The git branch, when known.
+    #[serde(default)]
+    pub branch: Option<String>,
+    /// The app's title.
+    #[serde(default)]
+    pub title: Option<String>,
+}
+
+impl Client {
+    /// The framework version (`/api/method/version`, allowed for guests).
+    ///
+    /// ```no_run
+    /// # async fn run(client: frappe_client::Client) -> frappe_client::Result<()> {
+    /// let v = client.server_version().await?;
+    /// if v.major < 15 { eprintln!("Frappe {v} is older than this client was tested with"); }
+    /// # Ok(()) }
+    /// ```
+    pub async fn server_version(&self) -> Result<ServerVersion> {
+        let raw: String = self.method("version").get().await?.value;
+        Ok(ServerVersion::parse(&raw))
+    }
+
+    /// Every installed app and its version (`frappe.utils.change_log.get_versions`; needs a
+    /// logged-in user).
+    pub async fn app_versions(&self) -> Result<BTreeMap<String, AppVersion>> {
+        Ok(self
+            .method("frappe.utils.change_log.get_versions")
+            .get()
+            .await?
+            .value)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn versions_parse_leniently() {
+        let v = ServerVersion::parse("15.44.0");
+        assert_eq!((v.major, v.minor, v.patch), (15, 44, 0));
+        let v = ServerVersion::parse("16.0.0-dev");
+        assert_eq!((v.major, v.minor, v.patch), (16, 0, 0));
+        assert!(v.has_v2_paging());
+        let v = ServerVersion::parse("v15.x.x-develop");
+        assert_eq!((v.major, v.minor, v.patch), (15, 0, 0));
+        assert_eq!(ServerVersion::parse("garbage").major, 0);
+    }
+}

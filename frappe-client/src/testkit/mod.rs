@@ -1,0 +1,1 @@
+//! An in-process fake Frappe server.
