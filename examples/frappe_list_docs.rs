@@ -75,6 +75,18 @@ fn parse_filter(spec: &str) -> Result<Filter, String> {
     ))
 }
 
+/// An error and its causes on one line: `could not reach frappe (/api/...): connection refused`.
+fn chain(e: &dyn std::error::Error) -> String {
+    let mut text = e.to_string();
+    let mut source = e.source();
+    while let Some(s) = source {
+        text.push_str(": ");
+        text.push_str(&s.to_string());
+        source = s.source();
+    }
+    text
+}
+
 async fn run(args: Args) -> Result<(), Failure> {
     let filters = args
         .filters
@@ -121,7 +133,7 @@ async fn run(args: Args) -> Result<(), Failure> {
             Ok(Some(doc)) => doc,
             Ok(None) => break,
             Err(frappe_client::Error::InvalidInput(msg)) => return Err(Failure::BadInput(msg)),
-            Err(e) => return Err(Failure::Upstream(e.to_string())),
+            Err(e) => return Err(Failure::Upstream(chain(&e))),
         };
         let line = serde_json::to_string(&doc).map_err(|e| Failure::Upstream(e.to_string()))?;
         if let Err(e) = writeln!(out, "{line}") {

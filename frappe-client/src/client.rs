@@ -136,6 +136,11 @@ impl RawResponse {
 }
 
 pub(crate) fn decode<T: DeserializeOwned>(endpoint: &str, body: &[u8]) -> Result<T> {
+    // The fast path decodes directly; only a failure pays for decoding again with path
+    // tracking, to say where the body went wrong.
+    if let Ok(v) = serde_json::from_slice(body) {
+        return Ok(v);
+    }
     let de = &mut serde_json::Deserializer::from_slice(body);
     serde_path_to_error::deserialize(de).map_err(|e| Error::Decode {
         endpoint: endpoint.to_owned(),

@@ -25,6 +25,7 @@ pub use api::server::{AppVersion, ServerVersion};
 pub use client::{ApiVersion, Client, ClientBuilder, MAX_PAGE_SIZE, RateLimit};
 pub use error::{ApiError, AuthScheme, Error, ExcType, Result, ServerMessage};
 pub use filter::{Filter, Operator};
+pub use models::fields;
 pub use models::{Doc, DocName, DocStatus, DocType, FrappeDateTime, Untyped};
 pub use retry::{RetryConfig, TimeoutConfig};
 pub use webhook::{parse_webhook, verify_webhook};

@@ -403,3 +403,42 @@ async fn bad_input_is_refused_before_anything_is_sent() {
     ));
     assert!(received(&server).await.is_empty());
 }
+
+#[tokio::test]
+async fn v2_routes_patch_and_delete_documents_and_unwrap_data() {
+    let server = wiremock::MockServer::start().await;
+    let client = common::builder(&server)
+        .api_version(frappe_client::ApiVersion::V2)
+        .build()
+        .unwrap();
+    Mock::given(method("GET"))
+        .and(path("/api/v2/document/Service%20Location/SL-00001"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"data": {"name": "SL-00001", "customer": "Ferme Tremblay", "onu_id": 7}}),
+        ))
+        .mount(&server)
+        .await;
+    Mock::given(method("PATCH"))
+        .and(path("/api/v2/document/Service%20Location/SL-00001"))
+        .respond_with(
+            ResponseTemplate::new(200)
+                .set_body_json(json!({"data": {"name": "SL-00001", "status": "Suspended"}})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(method("DELETE"))
+        .and(path("/api/v2/document/Service%20Location/SL-00001"))
+        .respond_with(ResponseTemplate::new(202).set_body_json(resource("v1_delete.json")))
+        .mount(&server)
+        .await;
+    catch_all(&server).await;
+    let locs = client.doctype("Service Location");
+    assert_eq!(locs.get("SL-00001").await.unwrap().extra["onu_id"], 7);
+    let doc = locs
+        .update("SL-00001", &DocPatch::new().set("status", "Suspended"))
+        .await
+        .unwrap();
+    assert_eq!(doc.extra["status"], "Suspended");
+    locs.delete("SL-00001").await.unwrap();
+    insta::assert_json_snapshot!(received(&server).await);
+}

@@ -16,7 +16,7 @@ use serde::{Deserialize, Serialize, Serializer};
 use serde_json::{Map, Value};
 
 pub use datetime::FrappeDateTime;
-pub(crate) use introspect::struct_fields;
+pub(crate) use introspect::column_fields;
 
 /// A doctype with a Rust model: `DOCTYPE` is the doctype's name as Frappe spells it.
 ///
@@ -226,11 +226,19 @@ pub const STANDARD_FIELDS: &[&str] = &[
 ];
 
 /// The field list a list query must request to fill a `T`: the standard columns plus the
-/// names `T`'s `Deserialize` implementation asks for. `None` when `T` does not describe a
-/// fixed set of fields (a map, [`Untyped`], or a struct with a flattened member): the caller
-/// then asks for `*`.
+/// names `T`'s `Deserialize` implementation asks for, minus child tables (fields read as a
+/// list), which are not columns and which list answers never carry. `None` when `T` does not
+/// describe a fixed set of fields (a map, [`Untyped`], or a struct with a flattened member):
+/// the caller then asks for `*`.
+///
+/// ```
+/// #[derive(serde::Deserialize)]
+/// struct Job { customer: String, status: Option<String>, #[serde(default)] equipment: Vec<serde_json::Value> }
+/// let fields = frappe_client::models::fields_for::<Job>().unwrap();
+/// assert_eq!(&fields[7..], ["customer", "status"]);
+/// ```
 pub fn fields_for<T: DeserializeOwned>() -> Option<Vec<String>> {
-    let own = struct_fields::<T>().filter(|f| !f.is_empty())?;
+    let own = column_fields::<T>().filter(|f| !f.is_empty())?;
     let mut out: Vec<String> = STANDARD_FIELDS.iter().map(|s| (*s).to_owned()).collect();
     for f in own {
         if !out.iter().any(|o| o == f) {
