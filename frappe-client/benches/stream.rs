@@ -55,15 +55,18 @@ async fn server(n: u64) -> (FakeFrappe, Client) {
     (fake, client)
 }
 
-/// frappe-client: typed keyset stream.
-async fn run_stream(n: u64) -> u64 {
+/// frappe-client: typed keyset stream; `star` asks for every column instead of the model's.
+async fn run_stream(n: u64, star: bool) -> u64 {
     let (_fake, client) = server(n).await;
-    let mut s = client
+    let mut query = client
         .doctype(DOCTYPE)
         .typed::<BenchItem>()
         .list()
-        .page_size(PAGE)
-        .stream();
+        .page_size(PAGE);
+    if star {
+        query = query.fields(["*"]);
+    }
+    let mut s = query.stream();
     let mut count = 0;
     while let Some(doc) = s.try_next().await.expect("stream item") {
         let doc: Doc<BenchItem> = doc;
@@ -135,7 +138,8 @@ fn child(mode: &str, n: u64) {
     let started = Instant::now();
     let count = rt.block_on(async {
         match mode {
-            "stream" => run_stream(n).await,
+            "stream" => run_stream(n, false).await,
+            "stream-star" => run_stream(n, true).await,
             "raw-pages" => run_raw_pages(n).await,
             "one-request" => run_one_request(n).await,
             other => panic!("unknown mode {other}"),
@@ -182,14 +186,14 @@ fn main() {
     if !args.iter().any(|a| a == "--bench") {
         // `cargo test` runs bench targets without `--bench`: a smoke run, no figures.
         let rt = tokio::runtime::Runtime::new().expect("runtime");
-        assert_eq!(rt.block_on(run_stream(1_200)), 1_200);
+        assert_eq!(rt.block_on(run_stream(1_200, false)), 1_200);
         println!(
             "stream bench smoke run: ok (run `cargo bench -p frappe-client --bench stream` for figures)"
         );
         return;
     }
 
-    let runs = 3;
+    let runs = 5;
     println!(
         "frappe-client stream benchmark: page size {PAGE}, best of {runs} runs, each run in its own process"
     );
@@ -209,6 +213,7 @@ fn main() {
     let mut rows = Vec::new();
     for (label, mode) in [
         ("frappe-client typed keyset stream", "stream"),
+        ("frappe-client stream, fields [\"*\"]", "stream-star"),
         ("baseline: raw reqwest pages into Value", "raw-pages"),
         ("baseline: one request, limit 0", "one-request"),
     ] {

@@ -12,7 +12,7 @@ use super::documents::{Data, check_filters};
 use super::{check_doctype, resource_url};
 use crate::client::{Body, Call, MAX_PAGE_SIZE};
 use crate::models::fields_for;
-use crate::{ApiVersion, Client, Doc, Error, Filter, Result};
+use crate::{ApiVersion, Client, Doc, Error, Filter, FrappeDateTime, Result};
 
 /// One page of a list.
 #[derive(Debug, Clone, PartialEq)]
@@ -362,7 +362,7 @@ struct Scan<T> {
     next_start: u64,
     keyset: bool,
     /// Keyset paging: the `creation` of the last row returned ...
-    last_creation: Option<String>,
+    last_creation: Option<FrappeDateTime>,
     /// ... and the names of the rows returned with exactly that `creation`, skipped when the
     /// next page (`creation >= last`) returns them again.
     seen_at_last: HashSet<String>,
@@ -377,82 +377,83 @@ impl<T: DeserializeOwned> Scan<T> {
             self.query.check()?;
             self.checked = true;
         }
-        loop {
-            if self.done {
-                return Ok(None);
-            }
-            let mut want = u64::from(self.query.page_size);
-            if let Some(limit) = self.query.limit {
-                want = want.min(limit.saturating_sub(self.emitted));
-                if want == 0 {
-                    return Ok(None);
-                }
-            }
-            let mut filters = self.query.filters.clone();
-            let (start, size) = if self.keyset {
-                if let Some(c) = &self.last_creation {
-                    filters.push(Filter::gte("creation", c));
-                }
-                // The caller's offset applies to the first page only.
-                let start = if self.last_creation.is_none() {
-                    self.query.start
-                } else {
-                    0
-                };
-                (start, want + self.seen_at_last.len() as u64)
-            } else {
-                (self.next_start, want)
-            };
-            let call = self
-                .query
-                .call(&self.fields, &filters, &self.order, start, size)?;
-            let (rows, has_next) = self.query.fetch(&call).await?;
-            let raw_len = rows.len() as u64;
-            self.done = raw_len < size || has_next == Some(false);
-            let mut page: VecDeque<Doc<T>> = if self.keyset {
-                self.advance_keyset(rows)?
-            } else {
-                self.next_start += raw_len;
-                rows.into()
-            };
-            if let Some(limit) = self.query.limit {
-                page.truncate(limit.saturating_sub(self.emitted) as usize);
-            }
-            self.emitted += page.len() as u64;
-            if !page.is_empty() {
-                return Ok(Some(page));
-            }
-            if !self.keyset || raw_len == 0 {
-                return Ok(None);
-            }
-            // Only already-seen rows came back, with more to come: ask again past them.
+        if self.done {
+            return Ok(None);
         }
+        let mut want = u64::from(self.query.page_size);
+        if let Some(limit) = self.query.limit {
+            want = want.min(limit.saturating_sub(self.emitted));
+            if want == 0 {
+                return Ok(None);
+            }
+        }
+        let mut filters = self.query.filters.clone();
+        let (start, size) = if self.keyset {
+            if let Some(c) = self.last_creation {
+                filters.push(Filter::gte("creation", c.to_string()));
+            }
+            // The caller's offset applies to the first page only.
+            let start = if self.last_creation.is_none() {
+                self.query.start
+            } else {
+                0
+            };
+            (start, want + self.seen_at_last.len() as u64)
+        } else {
+            (self.next_start, want)
+        };
+        let call = self
+            .query
+            .call(&self.fields, &filters, &self.order, start, size)?;
+        let (rows, has_next) = self.query.fetch(&call).await?;
+        let raw_len = rows.len() as u64;
+        self.done = raw_len < size || has_next == Some(false);
+        let mut page: VecDeque<Doc<T>> = if self.keyset {
+            self.advance_keyset(rows)?
+        } else {
+            self.next_start += raw_len;
+            rows.into()
+        };
+        if let Some(limit) = self.query.limit {
+            page.truncate(limit.saturating_sub(self.emitted) as usize);
+        }
+        self.emitted += page.len() as u64;
+        // A page with nothing new cannot be followed by one that has something: the next
+        // request would be the same. (With `want >= 1` a full page always holds new rows.)
+        Ok((!page.is_empty()).then_some(page))
     }
 
     fn advance_keyset(&mut self, rows: Vec<Doc<T>>) -> Result<VecDeque<Doc<T>>> {
-        let mut out = VecDeque::with_capacity(rows.len());
-        for doc in rows {
-            let creation = doc
-                .creation
-                .map(|c| c.to_string())
-                .ok_or_else(|| Error::Decode {
-                    endpoint: format!("list of {}", self.query.doctype),
-                    path: "data[].creation".to_owned(),
-                    source: serde::de::Error::custom("a row has no `creation`, needed to page"),
-                })?;
-            let name = doc.name.as_str();
-            if self.last_creation.as_deref() == Some(creation.as_str()) {
-                if !self.seen_at_last.insert(name.to_owned()) {
-                    continue;
-                }
-            } else {
-                self.last_creation = Some(creation);
-                self.seen_at_last.clear();
-                self.seen_at_last.insert(name.to_owned());
-            }
-            out.push_back(doc);
+        if let Some(pos) = rows.iter().position(|d| d.creation.is_none()) {
+            return Err(Error::Decode {
+                endpoint: format!("list of {}", self.query.doctype),
+                path: format!("data[{pos}].creation"),
+                source: serde::de::Error::custom("a row has no `creation`, needed to page"),
+            });
         }
-        Ok(out)
+        let mut page: VecDeque<Doc<T>> = rows.into();
+        // Rows already returned can only be those with exactly the last `creation` (the query
+        // asked for `creation >= last`); drop them by name, whatever the server's collation.
+        if let Some(last) = self.last_creation {
+            page.retain(|d| {
+                d.creation != Some(last) || !self.seen_at_last.contains(d.name.as_str())
+            });
+        }
+        let Some(new_last) = page.back().and_then(|d| d.creation) else {
+            return Ok(page);
+        };
+        if self.last_creation != Some(new_last) {
+            self.last_creation = Some(new_last);
+            self.seen_at_last.clear();
+        }
+        for d in page
+            .iter()
+            .rev()
+            .take_while(|d| d.creation == Some(new_last))
+        {
+            self.seen_at_last.insert(d.name.as_str().to_owned());
+        }
+        Ok(page)
     }
 }
 

@@ -265,13 +265,35 @@ impl Generated {
         Ok(out)
     }
 
-    /// Projects a generated row, moving it as is for `fields=["*"]` (it has no child tables).
-    fn project(doc: Map<String, Value>, q: &ListQuery) -> Value {
-        if q.as_dict && matches!(q.fields.as_slice(), [FieldSpec::Star]) {
-            Value::Object(doc)
-        } else {
-            filters::project(&doc, &q.fields, q.as_dict)
+    /// Projects a generated row, moving it as is for `fields=["*"]` (it has no child tables)
+    /// and moving the named values out of it for a list of plain columns.
+    fn project(mut doc: Map<String, Value>, q: &ListQuery) -> Value {
+        if !q.as_dict {
+            return filters::project(&doc, &q.fields, q.as_dict);
         }
+        if matches!(q.fields.as_slice(), [FieldSpec::Star]) {
+            return Value::Object(doc);
+        }
+        if !q
+            .fields
+            .iter()
+            .all(|f| matches!(f, FieldSpec::Column { .. }))
+        {
+            return filters::project(&doc, &q.fields, q.as_dict);
+        }
+        let mut out = Map::new();
+        for f in &q.fields {
+            if let FieldSpec::Column { name, alias } = f {
+                let key = alias.as_ref().unwrap_or(name);
+                // A column named twice was moved already: copy it from the output.
+                let value = doc
+                    .remove(name)
+                    .or_else(|| out.get(name).cloned())
+                    .unwrap_or(Value::Null);
+                out.insert(key.clone(), value);
+            }
+        }
+        Value::Object(out)
     }
 
     fn residual_match(doc: &Map<String, Value>, residual: &[Condition], or: &[Condition]) -> bool {
