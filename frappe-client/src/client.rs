@@ -100,7 +100,15 @@ pub(crate) struct Session {
     user: String,
     password: SecretString,
     jar: reqwest::cookie::Jar,
-    logged_in: tokio::sync::Mutex<bool>,
+    state: tokio::sync::Mutex<SessionState>,
+}
+
+#[derive(Debug, Default)]
+struct SessionState {
+    logged_in: bool,
+    /// Bumped by every login, so that a request that failed with an old session can tell that
+    /// another request renewed it meanwhile.
+    generation: u64,
 }
 
 /// One request, kept whole so that it can be sent again (retries, re-login).
@@ -113,12 +121,27 @@ pub(crate) struct Call {
     pub(crate) idempotent: bool,
 }
 
-#[derive(Debug, Clone)]
+#[derive(Clone)]
 pub(crate) enum Body {
     Empty,
     Json(Bytes),
     Form(Vec<(String, String)>),
     Multipart(Arc<crate::api::files::UploadParts>),
+}
+
+impl fmt::Debug for Body {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Body::Empty => f.write_str("Empty"),
+            Body::Json(b) => write!(f, "Json({} bytes)", b.len()),
+            // The login form holds the password: show the keys only.
+            Body::Form(fields) => f
+                .debug_tuple("Form")
+                .field(&fields.iter().map(|(k, _)| k.as_str()).collect::<Vec<_>>())
+                .finish(),
+            Body::Multipart(parts) => f.debug_tuple("Multipart").field(parts).finish(),
+        }
+    }
 }
 
 /// A success answer, fully read.
@@ -261,7 +284,7 @@ impl ClientBuilder {
             user: user.into(),
             password: password.into(),
             jar: reqwest::cookie::Jar::default(),
-            logged_in: tokio::sync::Mutex::new(false),
+            state: tokio::sync::Mutex::new(SessionState::default()),
         }));
         self
     }
@@ -347,10 +370,11 @@ impl ClientBuilder {
             let p = format!("{}/", base.path());
             base.set_path(&p);
         }
-        if self.max_concurrency == 0 {
-            return Err(Error::Config(
-                "max_concurrency must be at least 1".to_owned(),
-            ));
+        if self.max_concurrency == 0 || self.max_concurrency > Semaphore::MAX_PERMITS {
+            return Err(Error::Config(format!(
+                "max_concurrency must be between 1 and {}",
+                Semaphore::MAX_PERMITS
+            )));
         }
         if self.page_size == 0 || self.page_size > MAX_PAGE_SIZE {
             return Err(Error::Config(format!(
@@ -470,38 +494,58 @@ impl Client {
         let Auth::Session(session) = &self.inner.auth else {
             return self.with_retries(call).await;
         };
-        {
-            let mut logged_in = session.logged_in.lock().await;
-            if !*logged_in {
+        let generation = {
+            let mut state = session.state.lock().await;
+            if !state.logged_in {
                 self.login(session).await?;
-                *logged_in = true;
+                state.logged_in = true;
+                state.generation += 1;
             }
-        }
+            state.generation
+        };
         match self.with_retries(call).await {
             Err(e) if looks_like_guest(&e) => {
                 // An expired `sid` silently turns the request into a Guest request, answered
-                // 403 like a missing permission. Ask the server who we are: only a Guest answer
-                // means expiry; then log in once and replay. The first attempt ran as Guest and
-                // was refused before doing anything, so replaying it is safe.
-                let mut logged_in = session.logged_in.lock().await;
-                if self.logged_user_raw().await.ok().as_deref() != Some("Guest") {
-                    return Err(e);
+                // 403 like a missing permission. Unless another request renewed the session
+                // meanwhile, find out whether it expired; if so log in once and replay: the
+                // first attempt ran as Guest and was refused before doing anything, so
+                // replaying it is safe.
+                let mut state = session.state.lock().await;
+                if state.generation == generation {
+                    if !self.session_expired(&e).await {
+                        return Err(e);
+                    }
+                    tracing::info!(user = %session.user, "frappe session expired; logging in again");
+                    state.logged_in = false;
+                    self.login(session).await?;
+                    state.logged_in = true;
+                    state.generation += 1;
                 }
-                tracing::info!(user = %session.user, "frappe session expired; logging in again");
-                *logged_in = false;
-                self.login(session).await?;
-                *logged_in = true;
-                drop(logged_in);
+                drop(state);
                 self.with_retries(call).await
             }
             other => other,
         }
     }
 
+    /// Whether a 403 came from an expired session rather than a missing permission.
+    async fn session_expired(&self, err: &Error) -> bool {
+        if has_exc(err, &ExcType::SessionExpired) {
+            return true;
+        }
+        // `frappe.auth.get_logged_user` is not open to guests: a Guest gets 403 (or
+        // SessionExpired on newer servers); some deployments answer "Guest" instead.
+        match self.logged_user_raw().await {
+            Ok(user) => user == "Guest",
+            Err(e) => e.is_permission() || has_exc(&e, &ExcType::SessionExpired),
+        }
+    }
+
     async fn login(&self, session: &Session) -> Result<()> {
+        let url = self.url(&["api", "method", "login"]);
         let call = Call {
             method: Method::POST,
-            url: self.url(&["api", "method", "login"]),
+            url: url.clone(),
             body: Body::Form(vec![
                 ("usr".to_owned(), session.user.clone()),
                 (
@@ -511,7 +555,30 @@ impl Client {
             ]),
             idempotent: true,
         };
-        self.with_retries(&call).await.map(drop)
+        let resp = self.with_retries(&call).await?;
+        let reply: serde_json::Value = serde_json::from_slice(&resp.body).unwrap_or_default();
+        if reply.get("verification").is_some() {
+            return Err(Error::Config(format!(
+                "user {} must pass two-factor verification, which an API client cannot do; use token auth",
+                session.user
+            )));
+        }
+        let has_session = session
+            .jar
+            .cookies(&url)
+            .and_then(|v| v.to_str().ok().map(str::to_owned))
+            .is_some_and(|c| {
+                c.split("; ")
+                    .any(|kv| kv.starts_with("sid=") && kv != "sid=Guest")
+            });
+        if !has_session {
+            let message = reply.get("message").and_then(|m| m.as_str()).unwrap_or("");
+            return Err(Error::Config(format!(
+                "logging in as {} opened no session (the server answered {message:?})",
+                session.user
+            )));
+        }
+        Ok(())
     }
 
     async fn logged_user_raw(&self) -> Result<String> {
@@ -658,10 +725,12 @@ impl Client {
     }
 }
 
+fn has_exc(e: &Error, exc: &ExcType) -> bool {
+    e.api().and_then(|a| a.exc_type.as_ref()) == Some(exc)
+}
+
 fn looks_like_guest(e: &Error) -> bool {
-    e.is_permission()
-        || e.api()
-            .is_some_and(|a| matches!(a.exc_type, Some(ExcType::SessionExpired)))
+    e.is_permission() || has_exc(e, &ExcType::SessionExpired)
 }
 
 fn sensitive(value: &str) -> Result<HeaderValue> {

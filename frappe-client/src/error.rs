@@ -145,10 +145,14 @@ impl Error {
             || self.exc().is_some_and(ExcType::is_validation)
     }
 
-    /// 409 or a `DuplicateEntryError`: a document with that name already exists.
+    /// 409 / `DuplicateEntryError` (a document with that name exists) or
+    /// `UniqueValidationError` (another document holds that value of a unique field).
     pub fn is_duplicate(&self) -> bool {
         self.status() == Some(StatusCode::CONFLICT)
-            || matches!(self.exc(), Some(ExcType::DuplicateEntryError))
+            || matches!(
+                self.exc(),
+                Some(ExcType::DuplicateEntryError | ExcType::UniqueValidationError)
+            )
     }
 
     /// The optimistic-locking failure: see [`Error::Conflict`].
@@ -407,6 +411,8 @@ struct V1Body {
     server_messages: Option<String>,
     #[serde(rename = "_error_message")]
     error_message: Option<String>,
+    /// Some answers (a failed login) carry their reason here instead.
+    message: Option<Value>,
     errors: Option<Vec<Map<String, Value>>>,
     messages: Option<Vec<Value>>,
 }
@@ -422,14 +428,17 @@ impl ApiError {
             exception: None,
             traceback: None,
             error_message: None,
-            retry_after: retry_after(headers),
+            retry_after: retry_after(status, headers),
             request_id: header_str(headers, "x-frappe-request-id").map(str::to_owned),
             body: String::new(),
         };
         if let Ok(parsed) = serde_json::from_slice::<V1Body>(body) {
             err.exc_type = parsed.exc_type.as_deref().map(ExcType::parse);
             err.exception = parsed.exception;
-            err.error_message = parsed.error_message;
+            err.error_message = parsed.error_message.or(match parsed.message {
+                Some(Value::String(m)) if !m.is_empty() => Some(m),
+                _ => None,
+            });
             err.traceback = parsed.exc.map(|exc| {
                 serde_json::from_str::<Vec<String>>(&exc)
                     .map(|v| v.join("\n"))
@@ -512,14 +521,20 @@ fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .map(str::trim)
 }
 
-/// `Retry-After` as seconds (the HTTP-date form is not used by Frappe and is ignored), else
-/// `X-RateLimit-Reset`.
-pub(crate) fn retry_after(headers: &HeaderMap) -> Option<Duration> {
-    let secs = |name| header_str(headers, name).and_then(|v| v.parse::<f64>().ok());
-    secs("retry-after")
-        .or_else(|| secs("x-ratelimit-reset"))
-        .filter(|s| s.is_finite() && *s >= 0.0)
-        .map(Duration::from_secs_f64)
+/// `Retry-After` as seconds (the HTTP-date form is not used by Frappe and is ignored), else,
+/// on a 429 only, `X-RateLimit-Reset` (Frappe sends it on every answer while its limiter is on;
+/// it says when the window ends, not how long a 502 wants us to wait).
+pub(crate) fn retry_after(status: StatusCode, headers: &HeaderMap) -> Option<Duration> {
+    let secs = |name| {
+        header_str(headers, name)
+            .and_then(|v| v.parse::<f64>().ok())
+            .and_then(|s| Duration::try_from_secs_f64(s).ok())
+    };
+    secs("retry-after").or_else(|| {
+        (status == StatusCode::TOO_MANY_REQUESTS)
+            .then(|| secs("x-ratelimit-reset"))
+            .flatten()
+    })
 }
 
 #[cfg(test)]

@@ -6,9 +6,10 @@ use crate::Error;
 
 /// How failed requests are retried. Named after AWS smithy's `RetryConfig`.
 ///
-/// Only requests that are safe to replay are retried (GET, PUT, DELETE, and any request that
-/// never reached the server), on connection failures, timeouts, 429, 502, 503 and 504, with
-/// exponential backoff and full jitter. A `Retry-After` (or `X-RateLimit-Reset`) from the server
+/// Only requests that are safe to replay are retried (GET, PUT, DELETE, any request that never
+/// reached the server, and any refused with 429 or with Frappe's maintenance 503), on
+/// connection failures, timeouts, 429, 502, 503 and 504, with exponential backoff plus a random
+/// jitter of up to one delay. A `Retry-After` (or `X-RateLimit-Reset`) from the server
 /// replaces the computed delay; when it asks for longer than
 /// [`max_retry_after`](Self::with_max_retry_after) the error is returned at once instead.
 #[derive(Debug, Clone, PartialEq)]
@@ -22,7 +23,7 @@ pub struct RetryConfig {
     pub max_backoff: Duration,
     /// Longest server-requested wait the client honours.
     pub max_retry_after: Duration,
-    /// Randomise delays (full jitter) so that clients do not retry in step.
+    /// Add a random share of the delay so that clients do not retry in step.
     pub jitter: bool,
 }
 
@@ -112,6 +113,15 @@ pub(crate) fn should_retry(err: &Error, idempotent: bool) -> bool {
     match err {
         Error::Transport { source, .. } if source.is_connect() => true,
         Error::Api(api) if api.status.as_u16() == 429 => true,
+        // Frappe's own 503s (maintenance) refuse the request before it runs.
+        Error::Api(api)
+            if matches!(
+                api.exc_type,
+                Some(crate::ExcType::SessionStopped | crate::ExcType::InReadOnlyMode)
+            ) =>
+        {
+            true
+        }
         _ => idempotent,
     }
 }
@@ -193,6 +203,31 @@ mod tests {
     #[test]
     fn rate_limited_requests_retry_whatever_the_verb() {
         assert!(should_retry(&api(429, None), false));
+    }
+
+    #[test]
+    fn maintenance_503s_retry_whatever_the_verb() {
+        let body = br#"{"exc_type": "SessionStopped"}"#;
+        let err = Error::Api(Box::new(ApiError::from_response(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &HeaderMap::new(),
+            body,
+        )));
+        assert!(should_retry(&err, false));
+        assert!(!should_retry(&api(503, None), false));
+    }
+
+    #[test]
+    fn rate_limit_reset_counts_only_for_429_and_absurd_waits_do_not_panic() {
+        let mut h = HeaderMap::new();
+        h.insert("x-ratelimit-reset", HeaderValue::from_static("3000"));
+        let wait = |status: u16, h: &HeaderMap| {
+            ApiError::from_response(StatusCode::from_u16(status).unwrap(), h, b"").retry_after
+        };
+        assert_eq!(wait(429, &h), Some(Duration::from_secs(3000)));
+        assert_eq!(wait(503, &h), None);
+        h.insert("retry-after", HeaderValue::from_static("1e30"));
+        assert_eq!(wait(503, &h), None);
     }
 
     #[test]

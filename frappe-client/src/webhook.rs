@@ -41,12 +41,13 @@ pub enum WebhookError {
     #[error("the webhook secret is empty")]
     EmptySecret,
     /// The body was authentic but not the expected JSON.
-    #[error("the webhook body is not the expected JSON at `{path}`: {message}")]
+    #[error("the webhook body is not the expected JSON at `{path}` ({category})")]
     Payload {
         /// The JSON path where decoding failed.
         path: String,
-        /// The decoding error.
-        message: String,
+        /// What went wrong, without quoting the body: `syntax`, `data` (wrong type or missing
+        /// field) or `eof`.
+        category: &'static str,
     },
 }
 
@@ -93,7 +94,12 @@ pub fn parse_webhook<T: DeserializeOwned>(
     let de = &mut serde_json::Deserializer::from_slice(raw_body);
     serde_path_to_error::deserialize(de).map_err(|e| WebhookError::Payload {
         path: e.path().to_string(),
-        message: e.inner().to_string(),
+        category: match e.inner().classify() {
+            serde_json::error::Category::Io => "io",
+            serde_json::error::Category::Syntax => "syntax",
+            serde_json::error::Category::Data => "data",
+            serde_json::error::Category::Eof => "eof",
+        },
     })
 }
 

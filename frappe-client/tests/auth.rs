@@ -122,12 +122,8 @@ async fn an_expired_session_is_renewed_once_and_the_request_replayed() {
         .respond_with(login_ok("sid-two"))
         .mount(&server)
         .await;
-    // sid-one has expired server-side: Frappe treats the request as Guest.
-    Mock::given(CookieHas("sid=sid-one"))
-        .and(path("/api/method/frappe.auth.get_logged_user"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"message": "Guest"})))
-        .mount(&server)
-        .await;
+    // sid-one has expired server-side: Frappe treats the request as Guest, and
+    // get_logged_user (not open to guests) refuses it too.
     Mock::given(CookieHas("sid=sid-one"))
         .respond_with(
             ResponseTemplate::new(403).set_body_json(json!({"exc_type": "PermissionError"})),
@@ -247,4 +243,106 @@ async fn the_site_name_header_selects_a_bench_site() {
     assert_eq!((v.major, v.minor, v.patch), (16, 10, 1));
     assert_secret_never_sent_in_clear(&server).await;
     let _ = setup;
+}
+
+#[tokio::test]
+async fn a_guest_answer_from_the_probe_also_means_expiry() {
+    let server = MockServer::start().await;
+    let client = Client::builder(server.uri())
+        .password("Administrator", "admin-pw")
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    Mock::given(path("/api/method/login"))
+        .respond_with(login_ok("sid-one"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/method/login"))
+        .respond_with(login_ok("sid-two"))
+        .mount(&server)
+        .await;
+    Mock::given(CookieHas("sid=sid-one"))
+        .and(path("/api/method/frappe.auth.get_logged_user"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"message": "Guest"})))
+        .mount(&server)
+        .await;
+    Mock::given(CookieHas("sid=sid-one"))
+        .respond_with(
+            ResponseTemplate::new(403).set_body_json(json!({"exc_type": "PermissionError"})),
+        )
+        .mount(&server)
+        .await;
+    Mock::given(CookieHas("sid=sid-two"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"name": "CUST-1"}})))
+        .mount(&server)
+        .await;
+    client.doctype("Customer").get("CUST-1").await.unwrap();
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn concurrent_requests_share_one_renewal_of_an_expired_session() {
+    let server = MockServer::start().await;
+    let client = Client::builder(server.uri())
+        .password("Administrator", "admin-pw")
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    Mock::given(path("/api/method/login"))
+        .respond_with(login_ok("sid-one"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/method/login"))
+        .respond_with(login_ok("sid-two"))
+        .mount(&server)
+        .await;
+    Mock::given(CookieHas("sid=sid-two"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"name": "CUST-1"}})))
+        .mount(&server)
+        .await;
+    Mock::given(CookieHas("sid=sid-one"))
+        .respond_with(
+            ResponseTemplate::new(403)
+                .set_body_json(json!({"exc_type": "PermissionError"}))
+                .set_delay(std::time::Duration::from_millis(50)),
+        )
+        .mount(&server)
+        .await;
+    let calls = (0..6).map(|_| {
+        let c = client.clone();
+        async move { c.doctype("Customer").get("CUST-1").await }
+    });
+    for r in futures::future::join_all(calls).await {
+        r.unwrap();
+    }
+    let logins = received(&server)
+        .await
+        .iter()
+        .filter(|r| r.path == "/api/method/login")
+        .count();
+    assert_eq!(
+        logins, 2,
+        "one login, then one renewal for all six requests"
+    );
+}
+
+#[tokio::test]
+async fn a_login_that_needs_two_factor_verification_is_a_clear_error() {
+    let server = MockServer::start().await;
+    let client = Client::builder(server.uri())
+        .password("admin@gigafibre.ca", "pw")
+        .build()
+        .unwrap();
+    Mock::given(path("/api/method/login"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"verification": {"token_delivery": true, "method": "OTP App"}, "tmp_id": "abc"}),
+        ))
+        .mount(&server)
+        .await;
+    let err = client.doctype("Customer").get("CUST-1").await.unwrap_err();
+    assert!(
+        matches!(err, Error::Config(ref m) if m.contains("two-factor")),
+        "{err:?}"
+    );
 }

@@ -72,8 +72,8 @@ async fn v2_lists_use_the_document_route_and_has_next_page() {
     insta::assert_json_snapshot!(received(&server).await);
 }
 
-/// Serves `rows` like Frappe: filters `creation >= x`, order `creation asc, name asc`,
-/// limit_start/limit_page_length (or an offset over the given order).
+/// Serves `rows` like Frappe: filters on `creation` (`= > >=`) and `name` (`>`), order by
+/// `creation, name` (the rows' own order) or `name`, limit_start/limit_page_length.
 struct Pager {
     rows: Vec<Value>,
 }
@@ -88,11 +88,21 @@ impl Respond for Pager {
         if let Some(f) = q.get("filters") {
             let f: Value = serde_json::from_str(f).unwrap();
             for cond in f.as_array().unwrap() {
-                assert_eq!(cond[0], "creation");
-                assert_eq!(cond[1], ">=");
-                let min = cond[2].as_str().unwrap().to_owned();
-                rows.retain(|r| r["creation"].as_str().unwrap() >= min.as_str());
+                let (field, op) = (cond[0].as_str().unwrap(), cond[1].as_str().unwrap());
+                let v = cond[2].as_str().unwrap().to_owned();
+                rows.retain(|r| {
+                    let x = r[field].as_str().unwrap();
+                    match op {
+                        "=" => x == v,
+                        ">" => x > v.as_str(),
+                        ">=" => x >= v.as_str(),
+                        other => panic!("unexpected operator {other}"),
+                    }
+                });
             }
+        }
+        if q["order_by"] == "name asc" {
+            rows.sort_by_key(|r| r["name"].as_str().unwrap().to_owned());
         }
         let page: Vec<&Value> = rows.into_iter().skip(start).take(size).collect();
         ResponseTemplate::new(200).set_body_json(json!({ "data": page }))
@@ -151,10 +161,57 @@ async fn keyset_paging_neither_skips_nor_repeats_rows_sharing_a_creation_time() 
         .try_collect()
         .await
         .unwrap();
-    let mut names: Vec<String> = docs.iter().map(|d| d.name.to_string()).collect();
-    assert_eq!(names.len(), 30, "{names:?}");
-    names.dedup();
-    assert_eq!(names.len(), 30);
+    let names: Vec<String> = docs.iter().map(|d| d.name.to_string()).collect();
+    let expected: Vec<String> = (0..30).map(|i| format!("DJ-{i:05}")).collect();
+    assert_eq!(names, expected);
+    // Requests stay bounded: once the tie outgrows a page, it is paged by name.
+    let reqs = received(&server).await;
+    let biggest = reqs
+        .iter()
+        .map(|r| {
+            r.query
+                .iter()
+                .find(|q| q.0 == "limit_page_length")
+                .unwrap()
+                .1
+                .as_str()
+                .unwrap()
+                .parse::<u32>()
+                .unwrap()
+        })
+        .max()
+        .unwrap();
+    assert!(biggest <= 14, "page size grew to {biggest}");
+    assert!(reqs.iter().any(|r| {
+        r.query
+            .iter()
+            .any(|q| q.0 == "order_by" && q.1 == "name asc")
+    }));
+}
+
+#[tokio::test]
+async fn rows_after_a_long_tie_are_not_lost() {
+    let (server, client) = setup().await;
+    // 3 distinct, 20 sharing one creation, then 10 later rows.
+    let mut all = rows(23, 3);
+    for i in 23..33 {
+        all.push(json!({"name": format!("DJ-{i:05}"), "creation": format!("2026-01-01 00:00:09.{i:06}"), "status": "Open"}));
+    }
+    Mock::given(method("GET"))
+        .respond_with(Pager { rows: all })
+        .mount(&server)
+        .await;
+    let docs: Vec<Doc> = client
+        .doctype("Dispatch Job")
+        .list()
+        .page_size(4)
+        .stream()
+        .try_collect()
+        .await
+        .unwrap();
+    let names: Vec<String> = docs.iter().map(|d| d.name.to_string()).collect();
+    let expected: Vec<String> = (0..33).map(|i| format!("DJ-{i:05}")).collect();
+    assert_eq!(names, expected);
 }
 
 #[tokio::test]

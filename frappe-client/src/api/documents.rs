@@ -454,8 +454,10 @@ pub struct DocPatch {
     invalid: Option<String>,
 }
 
+/// A list that would replace a child table: rows (objects), or an empty list, which would
+/// delete every row.
 fn is_table(v: &Value) -> bool {
-    matches!(v, Value::Array(rows) if rows.iter().any(Value::is_object))
+    matches!(v, Value::Array(rows) if rows.is_empty() || rows.iter().any(Value::is_object))
 }
 
 impl DocPatch {
@@ -464,14 +466,19 @@ impl DocPatch {
         Self::default()
     }
 
-    /// Every field of a serialisable struct or map (e.g. a patch struct with only the fields to
-    /// change). Lists of objects are refused as in [`set`](Self::set).
+    /// Every non-null field of a serialisable struct or map (e.g. a patch struct with only the
+    /// fields to change; `None` fields are left out, not cleared). Lists of objects and empty
+    /// lists are refused as in [`set`](Self::set).
     pub fn from_fields(fields: &impl Serialize) -> Self {
         let mut patch = Self::new();
         match object_of(fields, "the patch") {
             Ok(map) => {
                 for (k, v) in map {
-                    patch = patch.set(k, v);
+                    // A `None` field means "leave it", not "clear it": to clear a field, call
+                    // `set(field, serde_json::Value::Null)`.
+                    if !v.is_null() {
+                        patch = patch.set(k, v);
+                    }
                 }
             }
             Err(e) => patch.invalid = Some(e.to_string()),
@@ -479,8 +486,8 @@ impl DocPatch {
         patch
     }
 
-    /// Sets one field. A list of objects is refused: that would replace a child table, which
-    /// must be asked for with [`replace_table`](Self::replace_table).
+    /// Sets one field. A list of objects, or an empty list, is refused: that would replace (or
+    /// empty) a child table, which must be asked for with [`replace_table`](Self::replace_table).
     pub fn set(mut self, field: impl Into<String>, value: impl Serialize) -> Self {
         let field = field.into();
         match serde_json::to_value(value) {
@@ -587,5 +594,29 @@ mod tests {
         assert!(DocPatch::new().to_body().is_err());
         assert!(DocPatch::new().set("modified", "x").to_body().is_err());
         assert!(DocPatch::from_fields(&42).to_body().is_err());
+    }
+
+    #[test]
+    fn empty_lists_and_nulls_never_wipe_data_by_accident() {
+        assert!(
+            DocPatch::new()
+                .set("items", Vec::<Value>::new())
+                .to_body()
+                .is_err()
+        );
+        let cleared = DocPatch::new().replace_table("items", Vec::<Value>::new());
+        assert_eq!(cleared.to_body().unwrap()["items"], serde_json::json!([]));
+        let body =
+            DocPatch::from_fields(&serde_json::json!({"status": "Open", "technician": null}))
+                .to_body()
+                .unwrap();
+        assert_eq!(body.len(), 1);
+        assert_eq!(
+            DocPatch::new()
+                .set("technician", Value::Null)
+                .to_body()
+                .unwrap()["technician"],
+            Value::Null
+        );
     }
 }

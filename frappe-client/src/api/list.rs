@@ -4,7 +4,8 @@ use std::collections::{HashSet, VecDeque};
 use std::fmt;
 use std::marker::PhantomData;
 
-use futures::{Stream, StreamExt, TryStreamExt, stream};
+use futures::stream::BoxStream;
+use futures::{StreamExt, TryStreamExt, stream};
 use http::Method;
 use serde::de::DeserializeOwned;
 
@@ -16,7 +17,6 @@ use crate::{ApiVersion, Client, Doc, Error, Filter, FrappeDateTime, Result};
 
 /// One page of a list.
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
 pub struct Page<T> {
     /// The rows, in the requested order.
     pub items: Vec<T>,
@@ -48,6 +48,7 @@ pub struct ListQuery<T> {
     page_size: u32,
     start: u64,
     limit: Option<u64>,
+    parent: Option<String>,
     _model: PhantomData<fn() -> T>,
 }
 
@@ -62,6 +63,7 @@ impl<T> fmt::Debug for ListQuery<T> {
             .field("page_size", &self.page_size)
             .field("start", &self.start)
             .field("limit", &self.limit)
+            .field("parent", &self.parent)
             .finish()
     }
 }
@@ -78,25 +80,36 @@ impl<T> Clone for ListQuery<T> {
             page_size: self.page_size,
             start: self.start,
             limit: self.limit,
+            parent: self.parent.clone(),
             _model: PhantomData,
         }
     }
 }
 
 fn valid_order_by(s: &str) -> bool {
-    !s.trim().is_empty()
-        && s.split(',').all(|term| {
-            let mut words = term.split_whitespace();
-            let field_ok = words.next().is_some_and(|f| {
-                f.chars()
-                    .all(|c| c.is_alphanumeric() || matches!(c, '_' | '.' | '`'))
-            });
-            let dir_ok = match words.next() {
-                None => true,
-                Some(d) => d.eq_ignore_ascii_case("asc") || d.eq_ignore_ascii_case("desc"),
-            };
-            field_ok && dir_ok && words.next().is_none()
+    !s.trim().is_empty() && s.split(',').all(valid_order_term)
+}
+
+/// `field`, `` `tabChild Doctype`.field ``, optionally followed by `asc` or `desc`.
+fn valid_order_term(term: &str) -> bool {
+    let term = term.trim();
+    let field = match term.rsplit_once(char::is_whitespace) {
+        Some((f, dir)) if dir.eq_ignore_ascii_case("asc") || dir.eq_ignore_ascii_case("desc") => {
+            f.trim_end()
+        }
+        _ => term,
+    };
+    let mut quoted = false;
+    !field.is_empty()
+        && field.chars().all(|c| match c {
+            '`' => {
+                quoted = !quoted;
+                true
+            }
+            ' ' => quoted,
+            c => c.is_alphanumeric() || matches!(c, '_' | '.'),
         })
+        && !quoted
 }
 
 impl<T: DeserializeOwned> ListQuery<T> {
@@ -112,6 +125,7 @@ impl<T: DeserializeOwned> ListQuery<T> {
             page_size,
             start: 0,
             limit: None,
+            parent: None,
             _model: PhantomData,
         }
     }
@@ -162,6 +176,13 @@ impl<T: DeserializeOwned> ListQuery<T> {
     /// Stops a stream after `n` rows in all.
     pub fn limit(mut self, n: u64) -> Self {
         self.limit = Some(n);
+        self
+    }
+
+    /// Lists a child doctype ("Sales Invoice Item") directly: Frappe needs the parent doctype
+    /// to check permissions.
+    pub fn parent(mut self, parent_doctype: impl Into<String>) -> Self {
+        self.parent = Some(parent_doctype.into());
         self
     }
 
@@ -233,6 +254,9 @@ impl<T: DeserializeOwned> ListQuery<T> {
                 q.append_pair("or_filters", &to_json(&self.or_filters)?);
             }
             q.append_pair("order_by", order);
+            if let Some(parent) = &self.parent {
+                q.append_pair("parent", parent);
+            }
             let (start, size) = (start.to_string(), size.to_string());
             // Both spellings: v1 and Frappe 15's v2 read limit_start/limit_page_length,
             // Frappe 16's v2 reads start/limit; each ignores the other's.
@@ -319,23 +343,11 @@ impl<T: DeserializeOwned> ListQuery<T> {
     /// }
     /// # Ok(()) }
     /// ```
-    pub fn stream(self) -> impl Stream<Item = Result<Doc<T>>> + Send + 'static
+    pub fn stream(self) -> BoxStream<'static, Result<Doc<T>>>
     where
         T: Send + 'static,
     {
-        let keyset = self.order_by.is_none();
-        let state = Scan {
-            fields: self.requested_fields(keyset),
-            order: self.order_or_default(),
-            next_start: self.start,
-            keyset,
-            last_creation: None,
-            seen_at_last: HashSet::new(),
-            emitted: 0,
-            done: false,
-            checked: false,
-            query: self,
-        };
+        let state = Scan::new(self);
         stream::try_unfold(state, |mut s| async move {
             let page = s.next_page().await?;
             Ok::<_, Error>(page.map(|p| (p, s)))
@@ -354,76 +366,123 @@ impl<T: DeserializeOwned> ListQuery<T> {
     }
 }
 
+/// Where a keyset scan goes next.
+enum Keyset {
+    /// The first page: no bound on `creation`.
+    First,
+    /// `creation >= at`, ordered by `creation, name`, dropping `seen`: the rows the previous
+    /// page ended with that have exactly this `creation` (names compared as names, so the
+    /// server's collation does not matter).
+    From {
+        at: FrappeDateTime,
+        seen: HashSet<String>,
+    },
+    /// More rows share `at` than re-fetching them would be worth: `creation = at and name >
+    /// after`, ordered by `name` (the server compares and orders names with one collation).
+    Ties { at: FrappeDateTime, after: String },
+    /// Past those ties: `creation > at`.
+    After { at: FrappeDateTime },
+}
+
 /// The state of a full scan.
 struct Scan<T> {
     query: ListQuery<T>,
     fields: Vec<String>,
     order: String,
+    /// `None` pages by offset (an explicit `order_by`).
+    keyset: Option<Keyset>,
     next_start: u64,
-    keyset: bool,
-    /// Keyset paging: the `creation` of the last row returned ...
-    last_creation: Option<FrappeDateTime>,
-    /// ... and the names of the rows returned with exactly that `creation`, skipped when the
-    /// next page (`creation >= last`) returns them again.
-    seen_at_last: HashSet<String>,
     emitted: u64,
     done: bool,
     checked: bool,
 }
 
+/// How many already-returned rows a keyset page may fetch again before the scan switches to
+/// paging through the tie by name (bounded by the page size too).
+const MAX_REFETCHED_TIES: usize = 100;
+
 impl<T: DeserializeOwned> Scan<T> {
+    fn new(query: ListQuery<T>) -> Self {
+        let keyset = query.order_by.is_none();
+        Self {
+            fields: query.requested_fields(keyset),
+            order: query.order_or_default(),
+            keyset: keyset.then_some(Keyset::First),
+            next_start: query.start,
+            emitted: 0,
+            done: false,
+            checked: false,
+            query,
+        }
+    }
+
     async fn next_page(&mut self) -> Result<Option<VecDeque<Doc<T>>>> {
         if !self.checked {
             self.query.check()?;
             self.checked = true;
         }
-        if self.done {
-            return Ok(None);
-        }
-        let mut want = u64::from(self.query.page_size);
-        if let Some(limit) = self.query.limit {
-            want = want.min(limit.saturating_sub(self.emitted));
-            if want == 0 {
+        loop {
+            if self.done {
                 return Ok(None);
             }
-        }
-        let mut filters = self.query.filters.clone();
-        let (start, size) = if self.keyset {
-            if let Some(c) = self.last_creation {
-                filters.push(Filter::gte("creation", c.to_string()));
+            let mut want = u64::from(self.query.page_size);
+            if let Some(limit) = self.query.limit {
+                want = want.min(limit.saturating_sub(self.emitted));
+                if want == 0 {
+                    return Ok(None);
+                }
             }
-            // The caller's offset applies to the first page only.
-            let start = if self.last_creation.is_none() {
-                self.query.start
-            } else {
-                0
+            let mut filters = self.query.filters.clone();
+            let mut order = self.order.as_str();
+            let (start, size) = match &self.keyset {
+                None => (self.next_start, want),
+                Some(Keyset::First) => (self.query.start, want),
+                Some(Keyset::From { at, seen }) => {
+                    filters.push(Filter::gte("creation", at.to_string()));
+                    (0, want + seen.len() as u64)
+                }
+                Some(Keyset::Ties { at, after }) => {
+                    filters.push(Filter::eq("creation", at.to_string()));
+                    filters.push(Filter::gt("name", after));
+                    order = "name asc";
+                    (0, want)
+                }
+                Some(Keyset::After { at }) => {
+                    filters.push(Filter::gt("creation", at.to_string()));
+                    (0, want)
+                }
             };
-            (start, want + self.seen_at_last.len() as u64)
-        } else {
-            (self.next_start, want)
-        };
-        let call = self
-            .query
-            .call(&self.fields, &filters, &self.order, start, size)?;
-        let (rows, has_next) = self.query.fetch(&call).await?;
-        let raw_len = rows.len() as u64;
-        self.done = raw_len < size || has_next == Some(false);
-        let mut page: VecDeque<Doc<T>> = if self.keyset {
-            self.advance_keyset(rows)?
-        } else {
-            self.next_start += raw_len;
-            rows.into()
-        };
-        if let Some(limit) = self.query.limit {
-            page.truncate(limit.saturating_sub(self.emitted) as usize);
+            let call = self
+                .query
+                .call(&self.fields, &filters, order, start, size)?;
+            let (rows, has_next) = self.query.fetch(&call).await?;
+            let full = rows.len() as u64 >= size && has_next != Some(false);
+            let mut page: VecDeque<Doc<T>> = match self.keyset.take() {
+                None => {
+                    self.next_start += rows.len() as u64;
+                    self.done = !full;
+                    rows.into()
+                }
+                Some(state) => self.advance_keyset(state, rows, full)?,
+            };
+            if let Some(limit) = self.query.limit {
+                page.truncate(limit.saturating_sub(self.emitted) as usize);
+            }
+            self.emitted += page.len() as u64;
+            if !page.is_empty() {
+                return Ok(Some(page));
+            }
+            // An empty page ends the scan, except at the end of a tie, where the rows after
+            // it come next.
         }
-        self.emitted += page.len() as u64;
-        // A page with nothing new cannot be followed by one that has something: the next
-        // request would be the same. (With `want >= 1` a full page always holds new rows.)
-        Ok((!page.is_empty()).then_some(page))
     }
 
-    fn advance_keyset(&mut self, rows: Vec<Doc<T>>) -> Result<VecDeque<Doc<T>>> {
+    fn advance_keyset(
+        &mut self,
+        state: Keyset,
+        rows: Vec<Doc<T>>,
+        full: bool,
+    ) -> Result<VecDeque<Doc<T>>> {
         if let Some(pos) = rows.iter().position(|d| d.creation.is_none()) {
             return Err(Error::Decode {
                 endpoint: format!("list of {}", self.query.doctype),
@@ -432,27 +491,49 @@ impl<T: DeserializeOwned> Scan<T> {
             });
         }
         let mut page: VecDeque<Doc<T>> = rows.into();
-        // Rows already returned can only be those with exactly the last `creation` (the query
-        // asked for `creation >= last`); drop them by name, whatever the server's collation.
-        if let Some(last) = self.last_creation {
-            page.retain(|d| {
-                d.creation != Some(last) || !self.seen_at_last.contains(d.name.as_str())
-            });
-        }
-        let Some(new_last) = page.back().and_then(|d| d.creation) else {
+        let (prev_at, mut seen) = match state {
+            Keyset::Ties { at, .. } => {
+                // Every row has creation == at and a name past the last one.
+                self.keyset = Some(match page.back() {
+                    Some(last) if full => Keyset::Ties {
+                        at,
+                        after: last.name.as_str().to_owned(),
+                    },
+                    _ => Keyset::After { at },
+                });
+                return Ok(page);
+            }
+            Keyset::From { at, seen } => {
+                page.retain(|d| d.creation != Some(at) || !seen.contains(d.name.as_str()));
+                (Some(at), seen)
+            }
+            Keyset::First | Keyset::After { .. } => (None, HashSet::new()),
+        };
+        self.done = !full;
+        let Some(last) = page.back() else {
+            // A full page of rows already returned cannot happen (it holds at least one new
+            // row); an empty one is the end.
+            self.done = true;
             return Ok(page);
         };
-        if self.last_creation != Some(new_last) {
-            self.last_creation = Some(new_last);
-            self.seen_at_last.clear();
+        let at = last
+            .creation
+            .unwrap_or_else(|| unreachable!("checked above"));
+        if prev_at != Some(at) {
+            seen.clear();
         }
-        for d in page
-            .iter()
-            .rev()
-            .take_while(|d| d.creation == Some(new_last))
-        {
-            self.seen_at_last.insert(d.name.as_str().to_owned());
+        for d in page.iter().rev().take_while(|d| d.creation == Some(at)) {
+            seen.insert(d.name.as_str().to_owned());
         }
+        let limit = MAX_REFETCHED_TIES.min(self.query.page_size as usize);
+        self.keyset = Some(if seen.len() > limit {
+            Keyset::Ties {
+                at,
+                after: last.name.as_str().to_owned(),
+            }
+        } else {
+            Keyset::From { at, seen }
+        });
         Ok(page)
     }
 }
@@ -468,11 +549,12 @@ mod tests {
     #[test]
     fn order_by_accepts_terms_and_refuses_sql() {
         assert!(valid_order_by("creation asc, name asc"));
-        assert!(valid_order_by("`tabSales_Invoice_Item`.qty desc"));
+        assert!(valid_order_by("`tabSales Invoice Item`.qty desc, name"));
         assert!(valid_order_by("modified"));
         assert!(!valid_order_by("name; drop table x"));
         assert!(!valid_order_by("(select 1)"));
         assert!(!valid_order_by("name asc extra"));
+        assert!(!valid_order_by("`unclosed name asc"));
         assert!(!valid_order_by(""));
     }
 }

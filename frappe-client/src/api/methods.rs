@@ -14,7 +14,6 @@ use crate::{ApiVersion, Client, Error, Result};
 
 /// A server method's answer: its return value plus the notices (`msgprint`) it emitted.
 #[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
 pub struct Reply<R> {
     /// The method's return value (`message` in v1, `data` in v2).
     pub value: R,
@@ -96,6 +95,7 @@ pub(crate) fn decode_reply<R: DeserializeOwned>(
 ///
 /// Send it with [`get`](Self::get) for reads (retried when safe) or [`post`](Self::post) for
 /// anything that writes: Frappe commits only POST/PUT/DELETE requests.
+#[derive(Clone)]
 pub struct MethodCall {
     client: Client,
     path: String,

@@ -26,7 +26,13 @@ pub(crate) fn check_doctype(doctype: &str) -> Result<()> {
 
 /// Checks a document name: anything non-empty (names may hold `/`, spaces, unicode).
 pub(crate) fn check_name(name: &str) -> Result<()> {
-    if name.is_empty() || name.len() > 255 || name.chars().any(char::is_control) {
+    // `.` and `..` would be dropped from the URL path and hit the collection route.
+    if name.is_empty()
+        || name == "."
+        || name == ".."
+        || name.len() > 255
+        || name.chars().any(char::is_control)
+    {
         Err(Error::InvalidInput(format!(
             "{name:?} is not a document name"
         )))

@@ -68,9 +68,11 @@ fn builtin(name: &str) -> Option<(bool, Verbs)> {
         | "frappe.handler.ping"
         | "login"
         | "logout"
-        | "frappe.handler.logout"
-        | "frappe.auth.get_logged_user" => (true, Verbs::Any),
-        "frappe.realtime.get_user_info"
+        | "frappe.handler.logout" => (true, Verbs::Any),
+        // `@frappe.whitelist()` without `allow_guest` in frappe/auth.py: a Guest (an expired
+        // session included) is refused with 403, it never hears "Guest".
+        "frappe.auth.get_logged_user"
+        | "frappe.realtime.get_user_info"
         | "frappe.utils.change_log.get_versions"
         | "frappe.client.get_list"
         | "frappe.client.get_count"

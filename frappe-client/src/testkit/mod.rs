@@ -42,8 +42,8 @@
 //!   400 `InvalidAuthorizationToken`. Session login: `POST /api/method/login` (`usr`, `pwd`, form
 //!   or JSON) sets `sid` (+ `system_user`, `full_name`, `user_id`, `user_image`) cookies. Without a
 //!   valid header or session a request runs as Guest: resources and non-guest methods answer 403
-//!   `PermissionError` (`version`, `ping`, `login`, `logout` and `frappe.auth.get_logged_user` are
-//!   guest-allowed). [`FakeFrappe::expire_sessions`] turns every `sid` into Guest. An unsafe verb
+//!   `PermissionError` (`version`, `ping`, `login` and `logout` are guest-allowed;
+//!   `frappe.auth.get_logged_user` is not, as in Frappe, so a Guest gets 403 from it too). [`FakeFrappe::expire_sessions`] turns every `sid` into Guest. An unsafe verb
 //!   carrying both a valid `sid` and an `Authorization` header is a 400 `CSRFTokenError`.
 //! * **Errors**: v1 bodies are `{"exc_type", "_server_messages"}` with the double-encoded message
 //!   log (Python `json.dumps` formatting); v2 bodies are `{"errors": [{type, message, title,
