@@ -221,6 +221,9 @@ impl<T: DeserializeOwned> Documents<T> {
 
     /// Deletes a document (answered `202 {"data": "ok"}`).
     ///
+    /// A delete is retried like any idempotent request; if an earlier attempt did delete the
+    /// document but its answer was lost (a 504 from a proxy), the retry answers not-found.
+    ///
     /// # Errors
     /// Not found when it does not exist; a validation error (`LinkExistsError`) when other
     /// documents link to it; submitted documents must be cancelled first.
