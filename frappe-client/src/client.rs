@@ -448,6 +448,11 @@ impl Client {
         &self.inner.base
     }
 
+    /// The kind of credentials the client sends.
+    pub fn auth_scheme(&self) -> AuthScheme {
+        self.inner.auth.scheme()
+    }
+
     /// The route generation in use.
     pub fn api_version(&self) -> ApiVersion {
         self.inner.api_version

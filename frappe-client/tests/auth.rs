@@ -242,7 +242,6 @@ async fn the_site_name_header_selects_a_bench_site() {
     let v = client.server_version().await.unwrap();
     assert_eq!((v.major, v.minor, v.patch), (16, 10, 1));
     assert_secret_never_sent_in_clear(&server).await;
-    let _ = setup;
 }
 
 #[tokio::test]
@@ -345,4 +344,28 @@ async fn a_login_that_needs_two_factor_verification_is_a_clear_error() {
         matches!(err, Error::Config(ref m) if m.contains("two-factor")),
         "{err:?}"
     );
+}
+
+#[tokio::test]
+async fn check_auth_reports_an_older_servers_403_for_a_bad_token_as_unauthorized() {
+    let (server, client) = setup().await;
+    // Before frappe/frappe PR #23049 a wrong token fell back to Guest: 403, not 401.
+    Mock::given(path("/api/method/frappe.auth.get_logged_user"))
+        .respond_with(
+            ResponseTemplate::new(403).set_body_json(json!({"exc_type": "PermissionError"})),
+        )
+        .mount(&server)
+        .await;
+    let err = client.check_auth().await.unwrap_err();
+    assert!(
+        matches!(
+            err,
+            Error::Unauthorized {
+                scheme: AuthScheme::Token,
+                ..
+            }
+        ),
+        "{err:?}"
+    );
+    assert!(err.to_string().contains("Generate Keys"), "{err}");
 }

@@ -268,6 +268,9 @@ async fn a_wrong_secret_is_unauthorized_and_guests_are_refused() {
         .unwrap();
     let err = wrong.docs::<Customer>().list().page().await.unwrap_err();
     assert!(err.is_unauthorized(), "{err:?}");
+    assert!(wrong.check_auth().await.unwrap_err().is_unauthorized());
+    let right = token_client(&fake).build().unwrap();
+    assert_eq!(right.check_auth().await.unwrap(), fake.username());
     assert!(err.to_string().contains("Generate Keys"));
     let guest = Client::builder(fake.url().as_str()).build().unwrap();
     assert!(guest.logged_user().await.unwrap_err().is_permission());

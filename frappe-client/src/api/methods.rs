@@ -9,8 +9,9 @@ use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 use crate::client::{Body, Call, RawResponse};
-use crate::error::ServerMessage;
+use crate::error::{ApiError, AuthScheme, ServerMessage};
 use crate::{ApiVersion, Client, Error, Result};
+use http::{HeaderMap, StatusCode};
 
 /// A server method's answer: its return value plus the notices (`msgprint`) it emitted.
 #[derive(Debug, Clone, PartialEq)]
@@ -259,13 +260,49 @@ impl Client {
         MethodCall::new(self.clone(), dotted_path)
     }
 
-    /// The logged-in user (`frappe.auth.get_logged_user`): the API user's id, or `"Guest"`.
+    /// The logged-in user (`frappe.auth.get_logged_user`): the API user's id. Frappe refuses
+    /// this method to guests (403).
     pub async fn logged_user(&self) -> Result<String> {
         Ok(self
             .method("frappe.auth.get_logged_user")
             .get()
             .await?
             .value)
+    }
+
+    /// Checks that the server accepts the credentials and returns the user they log in as: a
+    /// readiness probe. Besides the 401 of current servers, it recognises the answers of
+    /// servers that treat bad credentials as Guest (403 before Frappe 15, or `"Guest"`), and
+    /// reports all of them as [`Error::Unauthorized`], whose message names the usual cause.
+    ///
+    /// ```no_run
+    /// # async fn run(client: frappe_client::Client) {
+    /// match client.check_auth().await {
+    ///     Ok(user) => println!("ERPNext ready, acting as {user}"),
+    ///     Err(e) if e.is_unauthorized() => eprintln!("ERPNext refuses our token: {e}"),
+    ///     Err(e) => eprintln!("ERPNext unreachable: {e}"),
+    /// }
+    /// # }
+    /// ```
+    pub async fn check_auth(&self) -> Result<String> {
+        let scheme = self.auth_scheme();
+        if scheme == AuthScheme::Anonymous {
+            return self.logged_user().await;
+        }
+        let refused = |api: ApiError| Error::Unauthorized {
+            scheme,
+            api: Box::new(api),
+        };
+        match self.logged_user().await {
+            Ok(user) if user == "Guest" => {
+                let mut api =
+                    ApiError::from_response(StatusCode::FORBIDDEN, &HeaderMap::new(), b"");
+                api.error_message = Some("the server treats these credentials as Guest".to_owned());
+                Err(refused(api))
+            }
+            Err(Error::Api(api)) if api.status == StatusCode::FORBIDDEN => Err(refused(*api)),
+            other => other,
+        }
     }
 }
 
