@@ -510,15 +510,12 @@ impl<T: DeserializeOwned> Scan<T> {
             Keyset::First | Keyset::After { .. } => (None, HashSet::new()),
         };
         self.done = !full;
-        let Some(last) = page.back() else {
-            // A full page of rows already returned cannot happen (it holds at least one new
-            // row); an empty one is the end.
+        // Every row has a `creation` (checked above). A full page of rows already returned
+        // cannot happen (it holds at least one new row); an empty one is the end.
+        let Some((last, at)) = page.back().and_then(|d| Some((d, d.creation?))) else {
             self.done = true;
             return Ok(page);
         };
-        let at = last
-            .creation
-            .unwrap_or_else(|| unreachable!("checked above"));
         if prev_at != Some(at) {
             seen.clear();
         }
