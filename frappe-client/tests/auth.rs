@@ -27,6 +27,27 @@ fn login_ok(sid: &str) -> ResponseTemplate {
         .append_header("Set-Cookie", "full_name=Administrator; Path=/; SameSite=Lax")
 }
 
+/// A server whose first login opens `sid-one` and every later one `sid-two`, and a session
+/// client pointed at it.
+async fn session_expiring_after_first_login() -> (MockServer, Client) {
+    let server = MockServer::start().await;
+    let client = Client::builder(server.uri())
+        .password("Administrator", "admin-pw")
+        .retry(fast_retry())
+        .build()
+        .unwrap();
+    Mock::given(path("/api/method/login"))
+        .respond_with(login_ok("sid-one"))
+        .up_to_n_times(1)
+        .mount(&server)
+        .await;
+    Mock::given(path("/api/method/login"))
+        .respond_with(login_ok("sid-two"))
+        .mount(&server)
+        .await;
+    (server, client)
+}
+
 #[tokio::test]
 async fn token_auth_sends_the_token_header_and_never_a_cookie() {
     let (server, client) = setup().await;
@@ -246,21 +267,7 @@ async fn the_site_name_header_selects_a_bench_site() {
 
 #[tokio::test]
 async fn a_guest_answer_from_the_probe_also_means_expiry() {
-    let server = MockServer::start().await;
-    let client = Client::builder(server.uri())
-        .password("Administrator", "admin-pw")
-        .retry(fast_retry())
-        .build()
-        .unwrap();
-    Mock::given(path("/api/method/login"))
-        .respond_with(login_ok("sid-one"))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(path("/api/method/login"))
-        .respond_with(login_ok("sid-two"))
-        .mount(&server)
-        .await;
+    let (server, client) = session_expiring_after_first_login().await;
     Mock::given(CookieHas("sid=sid-one"))
         .and(path("/api/method/frappe.auth.get_logged_user"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"message": "Guest"})))
@@ -281,21 +288,7 @@ async fn a_guest_answer_from_the_probe_also_means_expiry() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn concurrent_requests_share_one_renewal_of_an_expired_session() {
-    let server = MockServer::start().await;
-    let client = Client::builder(server.uri())
-        .password("Administrator", "admin-pw")
-        .retry(fast_retry())
-        .build()
-        .unwrap();
-    Mock::given(path("/api/method/login"))
-        .respond_with(login_ok("sid-one"))
-        .up_to_n_times(1)
-        .mount(&server)
-        .await;
-    Mock::given(path("/api/method/login"))
-        .respond_with(login_ok("sid-two"))
-        .mount(&server)
-        .await;
+    let (server, client) = session_expiring_after_first_login().await;
     Mock::given(CookieHas("sid=sid-two"))
         .respond_with(ResponseTemplate::new(200).set_body_json(json!({"data": {"name": "CUST-1"}})))
         .mount(&server)

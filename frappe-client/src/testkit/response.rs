@@ -320,8 +320,13 @@ pub(crate) fn py_dumps(value: &Value) -> String {
 }
 
 fn py_dumps_pairs(pairs: &[(&str, Value)], out: &mut String) {
+    py_object(pairs.iter().map(|(k, v)| (*k, v)), out);
+}
+
+/// `{"k": v, ...}` with Python's default separators.
+fn py_object<'a>(entries: impl Iterator<Item = (&'a str, &'a Value)>, out: &mut String) {
     out.push('{');
-    for (i, (k, v)) in pairs.iter().enumerate() {
+    for (i, (k, v)) in entries.enumerate() {
         if i > 0 {
             out.push_str(", ");
         }
@@ -348,18 +353,7 @@ fn py_value(value: &Value, out: &mut String) {
             }
             out.push(']');
         }
-        Value::Object(map) => {
-            out.push('{');
-            for (i, (k, v)) in map.iter().enumerate() {
-                if i > 0 {
-                    out.push_str(", ");
-                }
-                py_str(k, out);
-                out.push_str(": ");
-                py_value(v, out);
-            }
-            out.push('}');
-        }
+        Value::Object(map) => py_object(map.iter().map(|(k, v)| (k.as_str(), v)), out),
     }
 }
 
