@@ -96,19 +96,75 @@ impl fmt::Debug for Auth {
 }
 
 /// A username/password session: its own cookie jar, filled by `/api/method/login`.
+///
+/// Every login starts a new session **generation**. A request remembers the generation whose
+/// cookies it sent; cookies set by its answer are stored only while that generation is still
+/// current. So a late answer to a request sent under an old session — an expired session's 403,
+/// which sets `sid=Guest` and then expires `sid` — cannot wipe the session a newer login opened.
 pub(crate) struct Session {
     user: String,
     password: SecretString,
-    jar: reqwest::cookie::Jar,
-    state: tokio::sync::Mutex<SessionState>,
+    /// The cookie jar and the current generation, changed together under one lock.
+    cookies: Mutex<SessionCookies>,
+    /// Held while logging in, so that concurrent requests log in once.
+    login: tokio::sync::Mutex<bool>,
 }
 
-#[derive(Debug, Default)]
-struct SessionState {
-    logged_in: bool,
-    /// Bumped by every login, so that a request that failed with an old session can tell that
-    /// another request renewed it meanwhile.
+struct SessionCookies {
+    jar: reqwest::cookie::Jar,
+    /// Bumped when a login's answer is stored.
     generation: u64,
+}
+
+impl Session {
+    fn lock_cookies(&self) -> std::sync::MutexGuard<'_, SessionCookies> {
+        self.cookies
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// The current generation.
+    fn generation(&self) -> u64 {
+        self.lock_cookies().generation
+    }
+
+    /// The cookies to send to `url` and the generation they belong to.
+    fn cookies_for(&self, url: &Url) -> (Option<HeaderValue>, u64) {
+        let c = self.lock_cookies();
+        (c.jar.cookies(url), c.generation)
+    }
+
+    /// Stores the `Set-Cookie` lines of an answer to a request sent under `sent_under`. A login's
+    /// answer opens a new generation; any other answer is dropped when a login has happened
+    /// since the request was sent.
+    fn store_cookies(&self, headers: &HeaderMap, url: &Url, sent_under: u64, is_login: bool) {
+        let mut c = self.lock_cookies();
+        if is_login {
+            let mut set = headers.get_all(SET_COOKIE).iter();
+            c.jar.set_cookies(&mut set, url);
+            c.generation += 1;
+        } else if c.generation == sent_under {
+            let mut set = headers.get_all(SET_COOKIE).iter();
+            c.jar.set_cookies(&mut set, url);
+        } else if headers.contains_key(SET_COOKIE) {
+            tracing::debug!(
+                http.path = url.path(),
+                "ignoring cookies of an answer to a request sent under an older session"
+            );
+        }
+    }
+
+    /// Whether the jar holds a real (non-Guest) `sid` for `url`.
+    fn has_session(&self, url: &Url) -> bool {
+        self.lock_cookies()
+            .jar
+            .cookies(url)
+            .and_then(|v| v.to_str().ok().map(str::to_owned))
+            .is_some_and(|c| {
+                c.split("; ")
+                    .any(|kv| kv.starts_with("sid=") && kv != "sid=Guest" && kv != "sid=")
+            })
+    }
 }
 
 /// One request, kept whole so that it can be sent again (retries, re-login).
@@ -149,16 +205,33 @@ impl fmt::Debug for Body {
 pub(crate) struct RawResponse {
     pub(crate) body: Bytes,
     pub(crate) endpoint: String,
+    /// The request was a write (POST, PUT, PATCH, DELETE) and the server answered success: it
+    /// committed, whatever happens while decoding the answer.
+    pub(crate) write_applied: bool,
 }
 
 impl RawResponse {
     /// Decodes the body, naming the JSON path on failure.
     pub(crate) fn json<T: DeserializeOwned>(&self) -> Result<T> {
-        decode(&self.endpoint, &self.body)
+        decode(&self.endpoint, &self.body, self.write_applied)
+    }
+
+    /// A decode error for this answer, at `path`.
+    pub(crate) fn decode_error(&self, path: &str, source: serde_json::Error) -> Error {
+        Error::Decode {
+            endpoint: self.endpoint.clone(),
+            path: path.to_owned(),
+            write_applied: self.write_applied,
+            source,
+        }
     }
 }
 
-pub(crate) fn decode<T: DeserializeOwned>(endpoint: &str, body: &[u8]) -> Result<T> {
+pub(crate) fn decode<T: DeserializeOwned>(
+    endpoint: &str,
+    body: &[u8],
+    write_applied: bool,
+) -> Result<T> {
     // The fast path decodes directly; only a failure pays for decoding again with path
     // tracking, to say where the body went wrong.
     if let Ok(v) = serde_json::from_slice(body) {
@@ -168,6 +241,7 @@ pub(crate) fn decode<T: DeserializeOwned>(endpoint: &str, body: &[u8]) -> Result
     serde_path_to_error::deserialize(de).map_err(|e| Error::Decode {
         endpoint: endpoint.to_owned(),
         path: e.path().to_string(),
+        write_applied,
         source: e.into_inner(),
     })
 }
@@ -283,8 +357,11 @@ impl ClientBuilder {
         self.auth = Auth::Session(Box::new(Session {
             user: user.into(),
             password: password.into(),
-            jar: reqwest::cookie::Jar::default(),
-            state: tokio::sync::Mutex::new(SessionState::default()),
+            cookies: Mutex::new(SessionCookies {
+                jar: reqwest::cookie::Jar::default(),
+                generation: 0,
+            }),
+            login: tokio::sync::Mutex::new(false),
         }));
         self
     }
@@ -500,13 +577,12 @@ impl Client {
             return self.with_retries(call).await;
         };
         let generation = {
-            let mut state = session.state.lock().await;
-            if !state.logged_in {
+            let mut logged_in = session.login.lock().await;
+            if !*logged_in {
                 self.login(session).await?;
-                state.logged_in = true;
-                state.generation += 1;
+                *logged_in = true;
             }
-            state.generation
+            session.generation()
         };
         match self.with_retries(call).await {
             Err(e) if looks_like_guest(&e) => {
@@ -514,19 +590,19 @@ impl Client {
                 // 403 like a missing permission. Unless another request renewed the session
                 // meanwhile, find out whether it expired; if so log in once and replay: the
                 // first attempt ran as Guest and was refused before doing anything, so
-                // replaying it is safe.
-                let mut state = session.state.lock().await;
-                if state.generation == generation {
+                // replaying it is safe. The replay reads the jar again, so it carries the new
+                // session, which no late answer to an older request can have overwritten.
+                let mut logged_in = session.login.lock().await;
+                if session.generation() == generation {
                     if !self.session_expired(&e).await {
                         return Err(e);
                     }
                     tracing::info!(user = %session.user, "frappe session expired; logging in again");
-                    state.logged_in = false;
+                    *logged_in = false;
                     self.login(session).await?;
-                    state.logged_in = true;
-                    state.generation += 1;
+                    *logged_in = true;
                 }
-                drop(state);
+                drop(logged_in);
                 self.with_retries(call).await
             }
             other => other,
@@ -535,14 +611,15 @@ impl Client {
 
     /// Whether a 403 came from an expired session rather than a missing permission.
     async fn session_expired(&self, err: &Error) -> bool {
-        if has_exc(err, &ExcType::SessionExpired) {
+        // Frappe 15 says so in the 403's body (`"session_expired": 1`).
+        if err.is_session_expired() {
             return true;
         }
-        // `frappe.auth.get_logged_user` is not open to guests: a Guest gets 403 (or
-        // SessionExpired on newer servers); some deployments answer "Guest" instead.
+        // Servers that don't: `frappe.auth.get_logged_user` is not open to guests, so a Guest
+        // gets 403 (or SessionExpired); some deployments answer "Guest" instead.
         match self.logged_user_raw().await {
             Ok(user) => user == "Guest",
-            Err(e) => e.is_permission() || has_exc(&e, &ExcType::SessionExpired),
+            Err(e) => e.is_permission() || e.is_session_expired(),
         }
     }
 
@@ -568,15 +645,7 @@ impl Client {
                 session.user
             )));
         }
-        let has_session = session
-            .jar
-            .cookies(&url)
-            .and_then(|v| v.to_str().ok().map(str::to_owned))
-            .is_some_and(|c| {
-                c.split("; ")
-                    .any(|kv| kv.starts_with("sid=") && kv != "sid=Guest")
-            });
-        if !has_session {
+        if !session.has_session(&url) {
             let message = reply.get("message").and_then(|m| m.as_str()).unwrap_or("");
             return Err(Error::Config(format!(
                 "logging in as {} opened no session (the server answered {message:?})",
@@ -633,6 +702,7 @@ impl Client {
                 .acquire()
                 .await
                 .map_err(|_| Error::Config("client is shut down".to_owned()))?;
+            let mut sent_under = 0;
             let mut rb = inner
                 .http
                 .request(call.method.clone(), call.url.clone())
@@ -651,13 +721,17 @@ impl Client {
                     AUTHORIZATION,
                     sensitive(&format!("Bearer {}", token.expose_secret()))?,
                 ),
-                Auth::Session(s) => match s.jar.cookies(&call.url) {
-                    Some(mut cookies) => {
-                        cookies.set_sensitive(true);
-                        rb.header(COOKIE, cookies)
+                Auth::Session(s) => {
+                    let (cookies, generation) = s.cookies_for(&call.url);
+                    sent_under = generation;
+                    match cookies {
+                        Some(mut cookies) => {
+                            cookies.set_sensitive(true);
+                            rb.header(COOKIE, cookies)
+                        }
+                        None => rb,
                     }
-                    None => rb,
-                },
+                }
             };
             rb = match &call.body {
                 Body::Empty => rb,
@@ -672,8 +746,7 @@ impl Client {
             tracing::Span::current().record("http.status_code", status.as_u16());
             let headers = resp.headers().clone();
             if let Auth::Session(s) = &inner.auth {
-                let mut set = headers.get_all(SET_COOKIE).iter();
-                s.jar.set_cookies(&mut set, &call.url);
+                s.store_cookies(&headers, &call.url, sent_under, is_login(call));
             }
             if let Some(rl) = RateLimit::from_headers(&headers) {
                 tracing::debug!(remaining = ?rl.remaining, reset = ?rl.reset_secs, "frappe rate limit");
@@ -687,6 +760,7 @@ impl Client {
                 Ok(RawResponse {
                     body,
                     endpoint: path,
+                    write_applied: !matches!(call.method, Method::GET | Method::HEAD),
                 })
             } else {
                 let api = ApiError::from_response(status, &headers, &body);
@@ -730,12 +804,13 @@ impl Client {
     }
 }
 
-fn has_exc(e: &Error, exc: &ExcType) -> bool {
-    e.api().and_then(|a| a.exc_type.as_ref()) == Some(exc)
+fn looks_like_guest(e: &Error) -> bool {
+    e.is_permission() || e.is_session_expired()
 }
 
-fn looks_like_guest(e: &Error) -> bool {
-    e.is_permission() || has_exc(e, &ExcType::SessionExpired)
+/// Whether a call is the login request, whose answer opens a new session generation.
+fn is_login(call: &Call) -> bool {
+    call.method == Method::POST && call.url.path().ends_with("/api/method/login")
 }
 
 fn sensitive(value: &str) -> Result<HeaderValue> {

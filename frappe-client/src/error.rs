@@ -46,12 +46,26 @@ pub enum Error {
         source: reqwest::Error,
     },
     /// A success answer did not have the expected shape; `path` names the JSON path.
-    #[error("could not decode the answer of {endpoint} at `{path}`")]
+    ///
+    /// When `write_applied` is true the request was a write (POST, PUT, PATCH, DELETE) that the
+    /// server **committed** before answering: only reading its answer failed. Do not send the
+    /// write again; re-read the document instead ([`Error::is_write_applied`]).
+    #[error(
+        "could not decode the answer of {endpoint} at `{path}`{}",
+        if *write_applied {
+            "; the write WAS applied on the server (do not send it again; re-read the document)"
+        } else {
+            ""
+        }
+    )]
     Decode {
         /// The API path that was requested.
         endpoint: String,
         /// The JSON path where decoding failed (`data[3].customer`).
         path: String,
+        /// Whether the request was a write the server committed (a successful POST, PUT, PATCH
+        /// or DELETE): the failure is in reading the answer, not in the write.
+        write_applied: bool,
         /// The serde error.
         #[source]
         source: serde_json::Error,
@@ -175,6 +189,25 @@ impl Error {
             Error::Api(e) => matches!(e.status.as_u16(), 429 | 502 | 503 | 504),
             _ => false,
         }
+    }
+
+    /// A write the server committed whose answer could not be decoded ([`Error::Decode`] with
+    /// `write_applied`): retrying it would write twice.
+    pub fn is_write_applied(&self) -> bool {
+        matches!(
+            self,
+            Error::Decode {
+                write_applied: true,
+                ..
+            }
+        )
+    }
+
+    /// Whether the server said the request's session had expired (`"session_expired": 1` in the
+    /// body of the 403 a Frappe 15 server answers to a request with a stale `sid`).
+    pub fn is_session_expired(&self) -> bool {
+        self.api()
+            .is_some_and(|a| a.session_expired || a.exc_type == Some(ExcType::SessionExpired))
     }
 
     /// How long the server asked us to wait (`Retry-After`, else `X-RateLimit-Reset`).
@@ -345,7 +378,7 @@ impl ServerMessage {
 /// Removes HTML tags, turns `<br>` and `</p>` into line breaks and decodes common entities.
 pub(crate) fn strip_html(s: &str) -> String {
     if !s.contains('<') && !s.contains('&') {
-        return s.to_owned();
+        return s.trim().to_owned();
     }
     let mut out = String::with_capacity(s.len());
     let mut rest = s;
@@ -397,6 +430,9 @@ pub struct ApiError {
     pub retry_after: Option<Duration>,
     /// `X-Frappe-Request-Id`, when the server sends one.
     pub request_id: Option<String>,
+    /// `"session_expired": 1` in the body: the request carried a session cookie the server no
+    /// longer knows, so it ran as Guest (Frappe 15 adds it to the 403 such a request gets).
+    pub session_expired: bool,
     /// The body as received (lossy UTF-8).
     pub body: String,
 }
@@ -413,6 +449,7 @@ struct V1Body {
     error_message: Option<String>,
     /// Some answers (a failed login) carry their reason here instead.
     message: Option<Value>,
+    session_expired: Option<Value>,
     errors: Option<Vec<Map<String, Value>>>,
     messages: Option<Vec<Value>>,
 }
@@ -430,10 +467,17 @@ impl ApiError {
             error_message: None,
             retry_after: retry_after(status, headers),
             request_id: header_str(headers, "x-frappe-request-id").map(str::to_owned),
+            session_expired: false,
             body: String::new(),
         };
         if let Ok(parsed) = serde_json::from_slice::<V1Body>(body) {
             err.exc_type = parsed.exc_type.as_deref().map(ExcType::parse);
+            err.session_expired = match &parsed.session_expired {
+                Some(Value::Number(n)) => n.as_i64() != Some(0),
+                Some(Value::Bool(b)) => *b,
+                Some(Value::String(s)) => !s.is_empty() && s != "0",
+                _ => false,
+            };
             err.exception = parsed.exception;
             err.error_message = parsed.error_message.or(match parsed.message {
                 Some(Value::String(m)) if !m.is_empty() => Some(m),
@@ -459,7 +503,11 @@ impl ApiError {
                     err.traceback = Some(tb);
                 }
                 e.remove("type");
-                if let Some(mut m) = ServerMessage::from_value(Value::Object(e)) {
+                // An error raised without a message (an unhandled `ImportError`) has only
+                // `type` and `exception`: it adds no message-log entry.
+                if let Some(mut m) =
+                    ServerMessage::from_value(Value::Object(e)).filter(|m| !m.message.is_empty())
+                {
                     m.raise_exception = true;
                     err.messages.push(m);
                 }
@@ -474,21 +522,37 @@ impl ApiError {
 
     /// The message that explains the error: the message-log entry that raised, else the first
     /// entry, else `_error_message`, else the text after the class in `exception`, else the
-    /// body when it is short plain text.
+    /// exception's own text at the end of the traceback (v2 errors raised without a message,
+    /// such as the `ImportError` of an unknown doctype), else the body when it is short plain
+    /// text. Never an empty string: `None` when nothing says more than the status.
     pub fn message(&self) -> Option<&str> {
+        let non_empty = |s: &str| !s.trim().is_empty();
         if let Some(m) = self
             .messages
             .iter()
+            .filter(|m| non_empty(&m.message))
             .find(|m| m.raise_exception)
-            .or_else(|| self.messages.first())
+            .or_else(|| self.messages.iter().find(|m| non_empty(&m.message)))
         {
             return Some(&m.message);
         }
-        if let Some(m) = &self.error_message {
-            return Some(m);
+        if let Some(m) = self.error_message.as_deref().filter(|m| non_empty(m)) {
+            return Some(m.trim());
         }
-        if let Some(exc) = &self.exception {
-            return Some(exc.split_once(": ").map_or(exc.as_str(), |(_, t)| t));
+        if let Some((_, text)) = self
+            .exception
+            .as_deref()
+            .and_then(|exc| exc.split_once(": "))
+            .filter(|(_, t)| non_empty(t))
+        {
+            return Some(text.trim());
+        }
+        if let Some(text) = self
+            .traceback
+            .as_deref()
+            .and_then(|tb| traceback_message(tb, self.exc_type.as_ref().map(ExcType::as_str)))
+        {
+            return Some(text);
         }
         let body = self.body.trim();
         let looks_plain = !body.is_empty()
@@ -497,6 +561,36 @@ impl ApiError {
             && !body.starts_with('<');
         looks_plain.then_some(body)
     }
+}
+
+/// The exception's own text at the end of a Python traceback: from the last line that starts
+/// with `<class>: ` (the class named by `exc_type`, with or without its module) to the end, else
+/// the last non-empty line.
+fn traceback_message<'t>(tb: &'t str, class: Option<&str>) -> Option<&'t str> {
+    let tb = tb.trim_end();
+    let mut start = None;
+    let mut offset = 0;
+    for line in tb.split_inclusive('\n') {
+        let head = line.split_once(": ").map(|(h, _)| h);
+        let is_class_line = match (head, class) {
+            (Some(h), Some(c)) => h == c || h.rsplit('.').next() == Some(c),
+            _ => false,
+        };
+        if is_class_line {
+            start = Some(offset);
+        }
+        offset += line.len();
+    }
+    let text = match start {
+        Some(i) => tb[i..].split_once(": ").map_or("", |(_, t)| t),
+        None => tb
+            .lines()
+            .rev()
+            .find(|l| !l.trim().is_empty())
+            .unwrap_or(""),
+    };
+    let text = text.trim();
+    (!text.is_empty()).then_some(text)
 }
 
 impl fmt::Display for ApiError {

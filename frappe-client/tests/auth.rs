@@ -3,29 +3,12 @@
 use frappe_client::{AuthScheme, Client, Error};
 use serde_json::json;
 use wiremock::matchers::{header, method, path};
-use wiremock::{Match, Mock, MockServer, Request, ResponseTemplate};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 mod common;
-use common::{assert_secret_never_sent_in_clear, catch_all, fast_retry, received, resource, setup};
-
-struct CookieHas(&'static str);
-
-impl Match for CookieHas {
-    fn matches(&self, req: &Request) -> bool {
-        req.headers
-            .get("cookie")
-            .and_then(|v| v.to_str().ok())
-            .is_some_and(|v| v.split("; ").any(|c| c == self.0))
-    }
-}
-
-fn login_ok(sid: &str) -> ResponseTemplate {
-    ResponseTemplate::new(200)
-        .set_body_json(resource("v1_login.json"))
-        .append_header("Set-Cookie", format!("sid={sid}; Expires=Sat, 05 Dec 2026 10:00:00 GMT; Max-Age=864000; HttpOnly; Path=/; SameSite=Lax").as_str())
-        .append_header("Set-Cookie", "system_user=yes; Path=/; SameSite=Lax")
-        .append_header("Set-Cookie", "full_name=Administrator; Path=/; SameSite=Lax")
-}
+use common::{
+    CookieHas, assert_secret_never_sent_in_clear, catch_all, fast_retry, login_ok, received, setup,
+};
 
 /// A server whose first login opens `sid-one` and every later one `sid-two`, and a session
 /// client pointed at it.
@@ -255,7 +238,9 @@ async fn the_site_name_header_selects_a_bench_site() {
         .build()
         .unwrap();
     Mock::given(header("x-frappe-site-name", "erp.gigafibre.ca"))
-        .respond_with(ResponseTemplate::new(200).set_body_json(json!({"message": "16.10.1"})))
+        .respond_with(ResponseTemplate::new(200).set_body_json(
+            json!({"message": {"frappe": {"title": "Frappe Framework", "version": "16.10.1"}}}),
+        ))
         .expect(1)
         .mount(&server)
         .await;

@@ -779,3 +779,120 @@ fn doctype_names_are_spelled_as_in_frappe() {
     assert_eq!(User::DOCTYPE, "User");
     assert_eq!(Subscription::DOCTYPE, "Subscription");
 }
+
+// ---------------------------------------------------------------------------------------------
+// Field names against the real ERPNext / Frappe 15 doctypes
+
+/// The field names of the real doctype (its doctype JSON on the version-15 branch; see
+/// `resources/doctype-fields/SOURCE.txt`).
+fn real_fieldnames(file: &str) -> Vec<String> {
+    let path = format!(
+        "{}/tests/resources/doctype-fields/{file}.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    let v: Value = serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"));
+    v["fieldnames"]
+        .as_array()
+        .unwrap_or_else(|| panic!("{path}: no fieldnames"))
+        .iter()
+        .map(|f| f.as_str().unwrap_or_default().to_owned())
+        .collect()
+}
+
+/// Every key a top-level model's `Deserialize` reads, tables included, as serde's derive hands
+/// them to `deserialize_struct`.
+fn model_keys<T: DeserializeOwned>() -> Vec<&'static str> {
+    use serde::de::{self, Deserializer, Visitor};
+    #[derive(Debug)]
+    struct Found(Option<&'static [&'static str]>);
+    impl std::fmt::Display for Found {
+        fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("probe")
+        }
+    }
+    impl std::error::Error for Found {}
+    impl de::Error for Found {
+        fn custom<M: std::fmt::Display>(_: M) -> Self {
+            Found(None)
+        }
+    }
+    struct Probe;
+    impl<'de> Deserializer<'de> for Probe {
+        type Error = Found;
+        fn deserialize_any<V: Visitor<'de>>(self, _: V) -> Result<V::Value, Found> {
+            Err(Found(None))
+        }
+        fn deserialize_struct<V: Visitor<'de>>(
+            self,
+            _: &'static str,
+            fields: &'static [&'static str],
+            _: V,
+        ) -> Result<V::Value, Found> {
+            Err(Found(Some(fields)))
+        }
+        serde::forward_to_deserialize_any! {
+            bool i8 i16 i32 i64 i128 u8 u16 u32 u64 u128 f32 f64 char str string bytes byte_buf
+            option unit unit_struct newtype_struct seq tuple tuple_struct map enum identifier
+            ignored_any
+        }
+    }
+    match T::deserialize(Probe) {
+        Err(Found(Some(fields))) => fields.to_vec(),
+        _ => panic!("{} is not a plain struct", std::any::type_name::<T>()),
+    }
+}
+
+fn assert_model_matches_real<T: DocType>(file: &str) {
+    let real = real_fieldnames(file);
+    let keys = model_keys::<T>();
+    let unknown: Vec<&str> = keys
+        .iter()
+        .copied()
+        .filter(|k| !real.iter().any(|r| r == k))
+        .collect();
+    assert!(
+        unknown.is_empty(),
+        "{} names fields the real {} doctype does not have: {unknown:?}",
+        std::any::type_name::<T>(),
+        T::DOCTYPE
+    );
+    // And what a typed list query requests is those columns plus the standard ones.
+    let requested = frappe_client::models::fields_for::<T>().expect("a plain struct");
+    for f in &requested[frappe_client::models::STANDARD_FIELDS.len()..] {
+        assert!(real.iter().any(|r| r == f), "{}: {f}", T::DOCTYPE);
+    }
+}
+
+#[test]
+fn every_standard_model_names_only_fields_of_the_real_erpnext_15_doctype() {
+    use frappe_client::erpnext::{Address, Communication, Issue, PaymentEntry};
+    assert_model_matches_real::<Customer>("customer");
+    assert_model_matches_real::<Contact>("contact");
+    assert_model_matches_real::<Address>("address");
+    assert_model_matches_real::<User>("user");
+    assert_model_matches_real::<Communication>("communication");
+    assert_model_matches_real::<Issue>("issue");
+    assert_model_matches_real::<SalesInvoice>("sales_invoice");
+    assert_model_matches_real::<PaymentEntry>("payment_entry");
+}
+
+#[test]
+fn the_issue_model_uses_erpnext_15_sla_names() {
+    use frappe_client::erpnext::Issue;
+    // Also held against the field list a real ERPNext 15.84 answered (issue-fieldnames.json).
+    let captured: Value =
+        serde_json::from_str(include_str!("resources/real-15.86/issue-fieldnames.json")).unwrap();
+    let real: Vec<&str> = captured["fieldnames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter_map(Value::as_str)
+        .collect();
+    let keys = model_keys::<Issue>();
+    for k in &keys {
+        assert!(real.contains(k), "Issue.{k} is not an ERPNext 15 field");
+    }
+    assert!(keys.contains(&"sla_resolution_by") && keys.contains(&"sla_resolution_date"));
+    assert!(!keys.contains(&"resolution_by") && !keys.contains(&"resolution_date"));
+}

@@ -409,3 +409,189 @@ async fn a_bad_filter_from_the_caller_is_a_typed_upstream_error_not_a_crash() {
     assert!(err.is_validation(), "{err:?}");
     assert!(matches!(err, Error::Api(_)));
 }
+
+// ---------------------------------------------------------------------------------------------
+// What a real Frappe 15 answers, reproduced by the testkit and handled by the client.
+
+#[tokio::test]
+async fn server_version_comes_from_the_installed_apps_on_frappe_15_and_16() {
+    for (version, expected) in [(ServerVersion::V15, 15), (ServerVersion::V16, 16)] {
+        let fake = FakeFrappe::builder()
+            .version(version)
+            .start()
+            .await
+            .unwrap();
+        let client = token_client(&fake).build().unwrap();
+        let v = client.server_version().await.unwrap();
+        assert_eq!(v.major, expected);
+        assert_eq!(v.raw, version.frappe_version());
+        // The removed route was never asked.
+        assert!(
+            fake.requests()
+                .iter()
+                .all(|r| r.path != "/api/method/version")
+        );
+        // And the removed route really is gone.
+        let err = client.method("version").get::<String>().await.unwrap_err();
+        assert!(err.is_validation(), "{err}");
+    }
+}
+
+#[tokio::test]
+async fn a_single_doctype_reads_and_writes_despite_its_string_idx() {
+    for api in [ApiVersion::V1, ApiVersion::V2] {
+        let fake = FakeFrappe::start().await.unwrap();
+        let client = token_client(&fake).api_version(api).build().unwrap();
+        let settings = client.doctype("System Settings");
+        let doc = settings.get("System Settings").await.unwrap();
+        assert_eq!(doc.idx, Some(0));
+        assert_eq!(doc.creation, None, "a Single has no creation");
+        let updated = settings
+            .update(
+                "System Settings",
+                &DocPatch::new().set("enable_scheduler", 1),
+            )
+            .await
+            .unwrap();
+        assert_eq!(updated.extra["enable_scheduler"], 1);
+        let set = settings
+            .set_value("System Settings", &json!({"enable_scheduler": 0}))
+            .await
+            .unwrap();
+        assert_eq!(set.value.idx, Some(0));
+        assert_eq!(set.value.extra["enable_scheduler"], 0);
+    }
+}
+
+#[tokio::test]
+async fn typed_issue_lists_use_the_erpnext_15_field_names() {
+    use frappe_client::DocType;
+    use frappe_client::erpnext::Issue;
+    let (fake, client) = start().await;
+    let issues = client.docs::<Issue>().list().all().await.unwrap();
+    assert_eq!(issues.len(), fake.all("Issue").len());
+    // A model still naming the pre-15 fields is refused as the real server refuses it.
+    #[derive(Debug, serde::Serialize, serde::Deserialize)]
+    struct OldIssue {
+        subject: Option<String>,
+        resolution_date: Option<String>,
+    }
+    impl DocType for OldIssue {
+        const DOCTYPE: &'static str = "Issue";
+    }
+    let err = client.docs::<OldIssue>().list().page().await.unwrap_err();
+    assert!(err.is_validation(), "{err}");
+    assert!(
+        err.to_string()
+            .contains("Field not permitted in query: resolution_date"),
+        "{err}"
+    );
+}
+
+#[tokio::test]
+async fn an_unknown_doctype_is_not_found_in_lists_and_a_500_import_error_on_documents() {
+    for api in [ApiVersion::V1, ApiVersion::V2] {
+        let fake = FakeFrappe::start().await.unwrap();
+        let client = token_client(&fake)
+            .api_version(api)
+            .retry(frappe_client::RetryConfig::disabled())
+            .build()
+            .unwrap();
+        let list = client
+            .doctype("NoSuchDoctype")
+            .list()
+            .page()
+            .await
+            .unwrap_err();
+        assert!(list.is_not_found(), "{list}");
+        let doc = client.doctype("NoSuchDoctype").get("X").await.unwrap_err();
+        assert_eq!(doc.status().map(|s| s.as_u16()), Some(500));
+        let text = doc.to_string();
+        assert!(text.contains("No module named"), "{api:?}: {text}");
+        assert!(!text.trim_end().ends_with(':'), "{text}");
+    }
+}
+
+#[tokio::test]
+async fn set_value_on_a_child_row_answers_the_parent() {
+    let (fake, client) = start().await;
+    let contact = fake.all("Contact").remove(0);
+    let row = contact["phone_nos"][0]["name"].as_str().unwrap().to_owned();
+    let phones = client.doctype("Contact Phone");
+    let err = phones
+        .set_value(&row, &json!({"is_primary_phone": 1}))
+        .await
+        .unwrap_err();
+    assert!(err.is_write_applied(), "{err}");
+    // The write was applied, as the error says.
+    let stored = fake
+        .get("Contact", contact["name"].as_str().unwrap())
+        .unwrap();
+    assert_eq!(stored["phone_nos"][0]["is_primary_phone"], 1);
+    let parent = phones
+        .set_child_value::<frappe_client::erpnext::Contact>(&row, &json!({"is_primary_phone": 0}))
+        .await
+        .unwrap()
+        .value;
+    assert_eq!(parent.name.as_str(), contact["name"].as_str().unwrap());
+    assert!(!parent.fields.phone_nos[0].is_primary_phone);
+}
+
+#[tokio::test]
+async fn an_expired_session_said_so_and_is_renewed_without_a_probe() {
+    let fake = FakeFrappe::start().await.unwrap();
+    let client = Client::builder(fake.url().as_str())
+        .password(fake.username(), fake.password())
+        .retry(common::fast_retry())
+        .build()
+        .unwrap();
+    client.doctype("ToDo").list().page().await.unwrap();
+    fake.expire_sessions();
+    fake.clear_requests();
+    client.doctype("ToDo").list().page().await.unwrap();
+    let seq: Vec<String> = fake
+        .requests()
+        .iter()
+        .map(|r| format!("{} {}", r.method, r.path))
+        .collect();
+    assert_eq!(
+        seq,
+        [
+            "GET /api/resource/ToDo",
+            "POST /api/method/login",
+            "GET /api/resource/ToDo"
+        ]
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_slow_answer_landing_after_a_re_login_does_not_wipe_the_new_session() {
+    let fake = FakeFrappe::start().await.unwrap();
+    let client = Client::builder(fake.url().as_str())
+        .password(fake.username(), fake.password())
+        .retry(common::fast_retry())
+        .timeout(Duration::from_secs(10))
+        .build()
+        .unwrap();
+    client.doctype("ToDo").list().page().await.unwrap();
+    // The session expires while a slow request (an upload over a poor link) is on its way: it is
+    // answered, 403 with Guest cookies that expire `sid`, long after another request has
+    // noticed the expiry and logged in again.
+    fake.expire_sessions();
+    fake.inject(Fault::delay(Duration::from_millis(800)).only_path("/api/resource/File"));
+    let slow = {
+        let client = client.clone();
+        tokio::spawn(async move { client.doctype("File").list().page().await })
+    };
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    client.doctype("ToDo").list().page().await.unwrap();
+    slow.await.unwrap().unwrap();
+    // The session the re-login opened is still the one in use.
+    client.doctype("Note").list().page().await.unwrap();
+    let logins = fake
+        .requests()
+        .iter()
+        .filter(|r| r.path == "/api/method/login")
+        .count();
+    assert_eq!(logins, 2, "the first login and one renewal");
+}

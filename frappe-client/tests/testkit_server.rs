@@ -57,6 +57,49 @@ fn form(pairs: &[(&str, &str)]) -> String {
 }
 
 /// `_server_messages` → the decoded message objects.
+/// A JSON resource of `tests/resources/`.
+fn resource(name: &str) -> Value {
+    let path = format!("{}/tests/resources/{name}", env!("CARGO_MANIFEST_DIR"));
+    let text = std::fs::read_to_string(&path).unwrap_or_else(|e| panic!("{path}: {e}"));
+    serde_json::from_str(&text).unwrap_or_else(|e| panic!("{path}: {e}"))
+}
+
+/// A `Set-Cookie` value with its date replaced by `<date>`.
+fn undated(cookie: &str) -> String {
+    cookie
+        .split("; ")
+        .map(|part| match part.split_once('=') {
+            Some(("Expires", _)) => "Expires=<date>".to_owned(),
+            _ => part.to_owned(),
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
+/// The `Set-Cookie` lines of an answer, undated.
+fn set_cookies(resp: &reqwest::Response) -> Vec<String> {
+    resp.headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .map(undated)
+        .collect()
+}
+
+/// The `Set-Cookie` lines of a captured answer's `.headers` file, dates replaced.
+fn captured_cookies(name: &str) -> Vec<String> {
+    let path = format!(
+        "{}/tests/resources/real-15.86/{name}.headers",
+        env!("CARGO_MANIFEST_DIR")
+    );
+    std::fs::read_to_string(&path)
+        .unwrap_or_else(|e| panic!("{path}: {e}"))
+        .lines()
+        .filter_map(|l| l.strip_prefix("Set-Cookie: "))
+        .map(undated)
+        .collect()
+}
+
 fn server_messages(body: &Value) -> Vec<Value> {
     let outer = body["_server_messages"]
         .as_str()
@@ -89,15 +132,21 @@ async fn envelopes_and_token_auth() {
         .await
         .unwrap();
     assert_eq!(ping, json!({"message": "pong"}));
-    let version: Value = anon
+    // Frappe 15 removed the version route: 417, as a real 15.86 answers (for guests too).
+    let resp = anon
         .get(url(&s, "api/method/version"))
         .send()
         .await
-        .unwrap()
-        .json()
-        .await
         .unwrap();
-    assert_eq!(version["message"], "15.44.1");
+    assert_eq!(resp.status(), StatusCode::EXPECTATION_FAILED);
+    let version: Value = resp.json().await.unwrap();
+    assert_eq!(version["exc_type"], "ValidationError");
+    assert_eq!(
+        server_messages(&version)[0]["message"],
+        "Failed to get method for command version with 'version'"
+    );
+    let (_, apps) = get(&s, "api/method/frappe.utils.change_log.get_versions", &[]).await;
+    assert_eq!(apps["message"]["frappe"]["version"], "15.86.0");
     let v2ping: Value = anon
         .get(url(&s, "api/v2/method/ping"))
         .send()
@@ -543,31 +592,69 @@ async fn list_filters_paging_and_errors() {
     .await;
     assert_eq!(names(&body["data"]), ["DJ-2026-00004"]);
 
-    // Bad input: 417, never 500.
+    // Malformed filters JSON is an unhandled JSONDecodeError (500), as a real Frappe 15.86
+    // answers (samples/real-15.86/v1-bad-filters-json): same keys, same message.
+    let (status, body) = get(&s, "api/resource/Customer", &[("filters", "{x")]).await;
+    let real = resource("real-15.86/v1-bad-filters-json.json");
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    let keys = |v: &Value| {
+        let mut k: Vec<String> = v
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&body), keys(&real));
+    assert_eq!(body["exc_type"], real["exc_type"]);
+    assert_eq!(body["exception"], real["exception"]);
+    let (status, body) = get(&s, "api/resource/Customer", &[("fields", "[\"name\"")]).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(body["exc_type"], "JSONDecodeError");
+    // A field the real doctype does not have: 417 DataError, as captured (v1-unknown-field).
     let (status, body) = get(
         &s,
-        "api/resource/Customer",
-        &[("filters", r#"[["customer_name""#)],
+        "api/resource/ToDo",
+        &[("fields", r#"["doesnotexist"]"#)],
     )
     .await;
-    assert_eq!(
-        (status, body["exc_type"].clone()),
-        (StatusCode::EXPECTATION_FAILED, json!("ValidationError"))
-    );
-    assert!(
-        server_messages(&body)[0]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("filters")
-    );
-    let (status, body) = get(&s, "api/resource/Customer", &[("fields", "[\"name\"")]).await;
+    let real = resource("real-15.86/v1-unknown-field.json");
     assert_eq!(status, StatusCode::EXPECTATION_FAILED);
-    assert!(
-        server_messages(&body)[0]["message"]
-            .as_str()
-            .unwrap_or_default()
-            .contains("fields")
+    assert_eq!(body["exc_type"], real["exc_type"]);
+    assert_eq!(
+        server_messages(&body)[0]["message"],
+        server_messages(&real)[0]["message"]
     );
+    // On a standard ERPNext doctype too (the real field list), in filters as in fields; the
+    // ERPNext 15 names pass.
+    let (status, body) = get(
+        &s,
+        "api/resource/Issue",
+        &[("fields", r#"["name","resolution_date"]"#)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::EXPECTATION_FAILED);
+    assert_eq!(
+        server_messages(&body)[0]["message"],
+        "Field not permitted in query: resolution_date"
+    );
+    let (status, _) = get(
+        &s,
+        "api/resource/Customer",
+        &[("filters", r#"[["no_such_column","=","x"]]"#)],
+    )
+    .await;
+    assert_eq!(status, StatusCode::EXPECTATION_FAILED);
+    let (status, body) = get(
+        &s,
+        "api/resource/Issue",
+        &[(
+            "fields",
+            r#"["name","sla_resolution_date","sla_resolution_by","response_by"]"#,
+        )],
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
     let (status, body) = get(
         &s,
         "api/resource/Customer",
@@ -593,9 +680,22 @@ async fn list_filters_paging_and_errors() {
     );
     assert_eq!(
         server_messages(&body)[0]["message"],
-        "Unknown column 'no_such_column' in 'field list'"
+        "Field not permitted in query: no_such_column"
     );
-    // Standard ERPNext doctypes have more columns than the fake models: accepted, null.
+    // An unknown order_by column only fails in the database.
+    let (status, body) = get(
+        &s,
+        "api/resource/Service Location",
+        &[("order_by", "no_such_column asc")],
+    )
+    .await;
+    assert_eq!(status, StatusCode::EXPECTATION_FAILED);
+    assert_eq!(
+        server_messages(&body)[0]["message"],
+        "Unknown column 'no_such_column' in 'order clause'"
+    );
+    // Standard ERPNext doctypes have more columns than the fake models: a real ERPNext 15
+    // column the fake does not model is accepted and reads as null.
     let (status, body) = get(
         &s,
         "api/resource/Customer",
@@ -761,9 +861,9 @@ async fn v2_lists_by_version() {
     // v16 default order is creation desc.
     let (_, body) = get(&v16, "api/resource/Tag", &[("limit_page_length", "1")]).await;
     assert_eq!(names(&body["data"]), ["vip"]);
-    let (_, body) = get(&v16, "api/method/version", &[]).await;
+    let (_, body) = get(&v16, "api/method/frappe.utils.change_log.get_versions", &[]).await;
     assert!(
-        body["message"]
+        body["message"]["frappe"]["version"]
             .as_str()
             .unwrap_or_default()
             .starts_with("16.")
@@ -1325,7 +1425,9 @@ async fn injected_faults() {
             .and_then(|v| v.to_str().ok()),
         Some("1")
     );
-    assert_eq!(resp.text().await.unwrap(), "Too Many Requests");
+    // JSON on `/api` routes (TooManyRequestsError), not the plain text of older servers.
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["exc_type"], "TooManyRequestsError");
     assert_eq!(
         client
             .get(url(&s, "api/method/ping"))
@@ -1652,4 +1754,141 @@ async fn shutdown_stops_the_server() {
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     assert!(refused, "the server should stop accepting connections");
+}
+
+#[tokio::test]
+async fn answers_like_the_captured_frappe_15_server() {
+    let s = FakeFrappe::start().await.expect("start");
+    let http = Client::new();
+
+    // A token-authenticated answer still sets the Guest cookies.
+    let resp = http
+        .get(url(&s, "api/method/frappe.auth.get_logged_user"))
+        .header("Authorization", token(&s))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(
+        set_cookies(&resp),
+        captured_cookies("v1-token-guest-cookies")
+    );
+
+    // A Single: `idx` is the string "0", v1 and v2, and there is no `creation`.
+    for (route, sample) in [
+        ("api/resource/System Settings/System Settings", "single-get"),
+        (
+            "api/v2/document/System Settings/System Settings",
+            "v2-single-get",
+        ),
+    ] {
+        let (status, body) = get(&s, route, &[]).await;
+        assert_eq!(status, StatusCode::OK);
+        let real = resource(&format!("real-15.86/{sample}.json"));
+        assert_eq!(body["data"]["idx"], json!("0"));
+        assert_eq!(body["data"], real["data"], "{route}");
+    }
+    let (status, body) = send(
+        &s,
+        reqwest::Method::PUT,
+        "api/resource/System Settings/System Settings",
+        &json!({"enable_scheduler": 1}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(body["data"]["idx"], json!("0"));
+    assert_eq!(body["data"]["enable_scheduler"], 1);
+    assert!(body["data"].get("creation").is_none());
+
+    // An unknown doctype: 404 on the list route, 500 ImportError on the document route; the v2
+    // error has only `type` and `exception`.
+    let (status, body) = get(&s, "api/resource/NoSuchDoctype", &[]).await;
+    let real = resource("real-15.86/v1-unknown-doctype-list.json");
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    assert_eq!(
+        server_messages(&body)[0]["message"],
+        server_messages(&real)[0]["message"]
+    );
+    let (status, body) = get(&s, "api/resource/NoSuchDoctype/X", &[]).await;
+    let real = resource("real-15.86/v1-unknown-doctype-doc.json");
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    assert_eq!(body["exc_type"], real["exc_type"]);
+    assert_eq!(body["exception"], real["exception"]);
+    assert!(body["exc"].is_string());
+    let (status, body) = get(&s, "api/v2/document/NoSuchDoctype/X", &[]).await;
+    assert_eq!(status, StatusCode::INTERNAL_SERVER_ERROR);
+    let real = resource("real-15.86/v2-unknown-doctype-doc.json");
+    let keys = |v: &Value| {
+        let mut k: Vec<String> = v["errors"][0]
+            .as_object()
+            .map(|o| o.keys().cloned().collect())
+            .unwrap_or_default();
+        k.sort();
+        k
+    };
+    assert_eq!(keys(&body), keys(&real));
+    assert_eq!(body["errors"][0]["type"], "ImportError");
+    assert!(
+        body["errors"][0]["exception"]
+            .as_str()
+            .unwrap_or_default()
+            .ends_with("Error: No module named 'frappe.core.doctype.nosuchdoctype'\n")
+    );
+
+    // An expired session: 403 with `session_expired: 1`, the Guest cookies, then lines that
+    // expire every session cookie — exactly the captured sequence.
+    let login = http
+        .post(url(&s, "api/method/login"))
+        .form(&[("usr", s.username()), ("pwd", s.password())])
+        .send()
+        .await
+        .unwrap();
+    let sid = login
+        .headers()
+        .get_all("set-cookie")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .find_map(|v| v.strip_prefix("sid="))
+        .and_then(|v| v.split(';').next())
+        .unwrap()
+        .to_owned();
+    let live = http
+        .get(url(&s, "api/resource/ToDo"))
+        .header("Cookie", format!("sid={sid}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(live.status(), StatusCode::OK);
+    assert!(
+        set_cookies(&live).is_empty(),
+        "a live session gets no cookies"
+    );
+    s.expire_sessions();
+    let expired = http
+        .get(url(&s, "api/resource/ToDo"))
+        .header("Cookie", format!("sid={sid}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(expired.status(), StatusCode::FORBIDDEN);
+    assert_eq!(
+        set_cookies(&expired),
+        captured_cookies("session-expired-403")
+    );
+    let body: Value = expired.json().await.unwrap();
+    let real = resource("real-15.86/session-expired-403.json");
+    assert_eq!(body["session_expired"], real["session_expired"]);
+    assert_eq!(body["exc_type"], real["exc_type"]);
+    assert_eq!(
+        server_messages(&body)[0]["message"],
+        server_messages(&real)[0]["message"]
+    );
+    let probe = http
+        .get(url(&s, "api/method/frappe.auth.get_logged_user"))
+        .header("Cookie", format!("sid={sid}"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(probe.status(), StatusCode::FORBIDDEN);
+    let body: Value = probe.json().await.unwrap();
+    assert_eq!(body["session_expired"], 1);
 }

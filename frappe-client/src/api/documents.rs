@@ -340,6 +340,7 @@ impl<T: DeserializeOwned> Documents<T> {
             v => V::deserialize(v).map(Some).map_err(|source| Error::Decode {
                 endpoint: "frappe.client.get_value".to_owned(),
                 path: "message".to_owned(),
+                write_applied: false,
                 source,
             }),
         }
@@ -347,12 +348,64 @@ impl<T: DeserializeOwned> Documents<T> {
 
     /// Sets fields of one document through `frappe.client.set_value` (a POST) and returns the
     /// saved document with any notices the server emitted. `values` is an object of fields.
+    ///
+    /// **Child rows**: on a child doctype (a row of a child table, such as `Dynamic Link`),
+    /// Frappe saves through the parent and answers the **parent** document. Use
+    /// [`set_child_value`](Self::set_child_value) there, which types the reply as the parent;
+    /// this method refuses an answer for another doctype with [`Error::Decode`] whose
+    /// `write_applied` is true (the row *was* changed), instead of decoding the parent as if it
+    /// were the row.
     pub async fn set_value(
         &self,
         name: impl AsRef<str>,
         values: &impl Serialize,
     ) -> Result<Reply<Doc<T>>> {
-        let name = name.as_ref();
+        let reply: Reply<Value> = self.set_value_call(name.as_ref(), values).await?;
+        let answered = reply
+            .value
+            .get("doctype")
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        if let Some(other) = answered.filter(|dt| *dt != self.doctype) {
+            return Err(Error::Decode {
+                endpoint: "frappe.client.set_value".to_owned(),
+                path: "message.doctype".to_owned(),
+                write_applied: true,
+                source: serde::de::Error::custom(format_args!(
+                    "the server answered a {other} document (the parent of this {} row); \
+                     use set_child_value for child rows",
+                    self.doctype
+                )),
+            });
+        }
+        decode_value(reply, "frappe.client.set_value")
+    }
+
+    /// Sets fields of one **child row** through `frappe.client.set_value`: Frappe finds the
+    /// row's parent, changes the row, saves the parent and answers the parent document, decoded
+    /// here into `Doc<P>` (use [`Untyped`] when the parent's model does not matter).
+    ///
+    /// ```no_run
+    /// # async fn run(client: frappe_client::Client) -> frappe_client::Result<()> {
+    /// use frappe_client::Untyped;
+    /// let contact = client
+    ///     .doctype("Contact Phone")
+    ///     .set_child_value::<Untyped>("a1b2c3d4e5", &serde_json::json!({"is_primary_mobile_no": 1}))
+    ///     .await?
+    ///     .value;
+    /// println!("saved {} ({:?})", contact.name, contact.extra.get("doctype"));
+    /// # Ok(()) }
+    /// ```
+    pub async fn set_child_value<P: DeserializeOwned>(
+        &self,
+        row_name: impl AsRef<str>,
+        values: &impl Serialize,
+    ) -> Result<Reply<Doc<P>>> {
+        let reply: Reply<Value> = self.set_value_call(row_name.as_ref(), values).await?;
+        decode_value(reply, "frappe.client.set_value")
+    }
+
+    async fn set_value_call(&self, name: &str, values: &impl Serialize) -> Result<Reply<Value>> {
         check_doctype(&self.doctype)?;
         check_name(name)?;
         let values = object_of(values, "values")?;
@@ -427,6 +480,25 @@ impl<T: DeserializeOwned> Documents<T> {
     fn typed_ref<U: DeserializeOwned>(&self) -> Documents<U> {
         self.clone().typed()
     }
+}
+
+/// Decodes the value of a write's reply: the write was committed, so a failure says so.
+fn decode_value<R: DeserializeOwned>(reply: Reply<Value>, endpoint: &str) -> Result<Reply<R>> {
+    let value = {
+        let mut track = serde_path_to_error::Track::new();
+        let de = serde_path_to_error::Deserializer::new(reply.value, &mut track);
+        R::deserialize(de).map_err(|source| Error::Decode {
+            endpoint: endpoint.to_owned(),
+            path: format!("message.{}", track.path()),
+            write_applied: true,
+            source,
+        })?
+    };
+    Ok(Reply {
+        value,
+        notices: reply.notices,
+        docs: reply.docs,
+    })
 }
 
 pub(crate) fn check_filters(filters: &[Filter]) -> Result<()> {

@@ -487,6 +487,7 @@ impl<T: DeserializeOwned> Scan<T> {
             return Err(Error::Decode {
                 endpoint: format!("list of {}", self.query.doctype),
                 path: format!("data[{pos}].creation"),
+                write_applied: false,
                 source: serde::de::Error::custom("a row has no `creation`, needed to page"),
             });
         }

@@ -79,11 +79,9 @@ pub(crate) fn decode_reply<R: DeserializeOwned>(
     };
     let value = match value {
         Some(v) => v,
-        None => R::deserialize(Value::Null).map_err(|source| Error::Decode {
-            endpoint: resp.endpoint.clone(),
-            path: "message".to_owned(),
-            source,
-        })?,
+        None => {
+            R::deserialize(Value::Null).map_err(|source| resp.decode_error("message", source))?
+        }
     };
     Ok(Reply {
         value,

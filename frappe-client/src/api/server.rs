@@ -5,7 +5,7 @@ use std::fmt;
 
 use serde::Deserialize;
 
-use crate::{Client, Result};
+use crate::{Client, Error, Result};
 
 /// A Frappe version string, parsed: `15.44.0`, `16.0.0-dev`, `v15.x.x-develop`.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -64,7 +64,14 @@ pub struct AppVersion {
 }
 
 impl Client {
-    /// The framework version (`/api/method/version`, allowed for guests).
+    /// The framework version.
+    ///
+    /// Frappe 15 removed the old `/api/method/version` route (it answers 417 "Failed to get
+    /// method for command version"), so the version is read from the installed apps
+    /// (`frappe.utils.change_log.get_versions`, the `frappe` entry), which needs a logged-in
+    /// user. Only when that method fails (an older server, or an anonymous client, which may
+    /// not call it) does the client fall back to `/api/method/version`, which Frappe 14 and
+    /// earlier answer to anyone. When both fail, the error of the first is returned.
     ///
     /// ```no_run
     /// # async fn run(client: frappe_client::Client) -> frappe_client::Result<()> {
@@ -73,8 +80,20 @@ impl Client {
     /// # Ok(()) }
     /// ```
     pub async fn server_version(&self) -> Result<ServerVersion> {
-        let raw: String = self.method("version").get().await?.value;
-        Ok(ServerVersion::parse(&raw))
+        let first = match self.app_versions().await {
+            Ok(apps) => match apps.get("frappe").filter(|a| !a.version.trim().is_empty()) {
+                Some(frappe) => return Ok(ServerVersion::parse(&frappe.version)),
+                None => None,
+            },
+            // A server that could not be reached would fail the fallback too; any answer
+            // (refused, missing, or of another shape) sends us to the old route.
+            Err(e @ (Error::Timeout(_) | Error::Transport { .. })) => return Err(e),
+            Err(e) => Some(e),
+        };
+        match self.method("version").get::<String>().await {
+            Ok(reply) => Ok(ServerVersion::parse(&reply.value)),
+            Err(e) => Err(first.unwrap_or(e)),
+        }
     }
 
     /// Every installed app and its version (`frappe.utils.change_log.get_versions`; needs a

@@ -70,7 +70,11 @@ pub struct SalesInvoice {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub currency: Option<String>,
     /// Exchange rate to the company currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub conversion_rate: Option<f64>,
     /// Link to Price List.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -85,31 +89,67 @@ pub struct SalesInvoice {
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
     pub taxes: Vec<SalesTaxesAndCharges>,
     /// Total quantity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_qty: Option<f64>,
     /// Sum of the item amounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total: Option<f64>,
     /// Total after discounts, before taxes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub net_total: Option<f64>,
     /// Sum of the taxes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_taxes_and_charges: Option<f64>,
     /// Additional discount amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub discount_amount: Option<f64>,
     /// Total with taxes.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub grand_total: Option<f64>,
     /// Rounding adjustment.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rounding_adjustment: Option<f64>,
     /// Grand total, rounded.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rounded_total: Option<f64>,
     /// What is still owed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub outstanding_amount: Option<f64>,
     /// Status (read-only).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -165,25 +205,49 @@ pub struct SalesInvoiceItem {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Quantity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub qty: Option<f64>,
     /// Link to UOM.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub uom: Option<String>,
     /// Price list rate, before discounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub price_list_rate: Option<f64>,
     /// Discount, in percent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub discount_percentage: Option<f64>,
     /// Unit rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rate: Option<f64>,
     /// `qty * rate`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub amount: Option<f64>,
     /// Amount after the invoice-level discount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub net_amount: Option<f64>,
     /// Link to the income Account.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -214,13 +278,25 @@ pub struct SalesTaxesAndCharges {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub description: Option<String>,
     /// Rate, in percent.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub rate: Option<f64>,
     /// Tax amount.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub tax_amount: Option<f64>,
     /// Running total after this row.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total: Option<f64>,
     /// The tax is included in the item rates.
     #[serde(default, with = "crate::models::fields::check")]
@@ -285,25 +361,53 @@ pub struct PaymentEntry {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub paid_to_account_currency: Option<String>,
     /// Amount in the `paid_from` currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub paid_amount: Option<f64>,
     /// Amount in the `paid_to` currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub received_amount: Option<f64>,
     /// Exchange rate of `paid_from` to the company currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub source_exchange_rate: Option<f64>,
     /// Exchange rate of `paid_to` to the company currency.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub target_exchange_rate: Option<f64>,
     /// Sum of the allocated amounts.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_allocated_amount: Option<f64>,
     /// Amount not allocated to any reference (an advance).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub unallocated_amount: Option<f64>,
     /// Difference to book (exchange gain/loss, deductions).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub difference_amount: Option<f64>,
     /// Transaction reference, e.g. the Stripe charge id (required for bank modes).
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -338,16 +442,32 @@ pub struct PaymentEntryReference {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub due_date: Option<NaiveDate>,
     /// The document's grand total.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub total_amount: Option<f64>,
     /// What the document still owed.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub outstanding_amount: Option<f64>,
     /// The part of this payment allocated to it.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub allocated_amount: Option<f64>,
     /// Exchange rate.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub exchange_rate: Option<f64>,
     /// The row's standard columns and any other key.
     #[serde(flatten)]
@@ -428,7 +548,11 @@ pub struct Subscription {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub current_invoice_end: Option<NaiveDate>,
     /// Days the customer has to pay each invoice.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::int",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub days_until_due: Option<i64>,
     /// Select: `End of the current subscription period`, `Beginning of the current
     /// subscription period`, `Days before the current subscription period` (ERPNext 15+;
@@ -436,7 +560,11 @@ pub struct Subscription {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub generate_invoice_at: Option<String>,
     /// Days before the period, with `Days before the current subscription period`.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::int",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub number_of_days: Option<i64>,
     /// Cancel at the end of the current period instead of now.
     #[serde(default, with = "crate::models::fields::check")]
@@ -463,10 +591,18 @@ pub struct Subscription {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub service_location: Option<String>,
     /// Custom field: provisioned download speed, in Mbit/s.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::int",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub plan_download_mbps: Option<i64>,
     /// Custom field: provisioned upload speed, in Mbit/s.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::int",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub plan_upload_mbps: Option<i64>,
     /// Custom field: the Stripe customer id (`cus_...`), for payment webhooks.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -483,7 +619,11 @@ pub struct SubscriptionPlanDetail {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub plan: Option<String>,
     /// Quantity.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub qty: Option<f64>,
     /// The row's standard columns and any other key.
     #[serde(flatten)]

@@ -49,10 +49,18 @@ pub struct ServiceLocation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub postal_code: Option<String>,
     /// Latitude, for dispatch maps and travel time.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub latitude: Option<f64>,
     /// Longitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub longitude: Option<f64>,
     /// OLT name, as in the hub's OLT config.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -61,7 +69,11 @@ pub struct ServiceLocation {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub pon_port: Option<String>,
     /// ONU id on that port.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::int",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub onu_id: Option<i64>,
     /// Status.
     #[serde(default, skip_serializing_if = "Option::is_none")]
@@ -233,7 +245,11 @@ pub struct Technician {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub mobile_no: Option<String>,
     /// Lookup key: the Traccar device id of the technician's GPS positions.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::int",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub traccar_device_id: Option<i64>,
     /// Table MultiSelect of Technician Skill rows (Tags such as `fibre-splicing`).
     #[serde(default, skip_serializing_if = "Vec::is_empty")]
@@ -242,10 +258,18 @@ pub struct Technician {
     #[serde(default, with = "crate::models::fields::check")]
     pub active: bool,
     /// Start-of-day latitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub home_latitude: Option<f64>,
     /// Start-of-day longitude.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(
+        default,
+        with = "crate::fields::float",
+        skip_serializing_if = "Option::is_none"
+    )]
     pub home_longitude: Option<f64>,
 }
 

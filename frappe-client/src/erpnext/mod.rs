@@ -67,8 +67,8 @@
 //! | Data, Link, Dynamic Link, Text, Small Text, Text Editor, Phone, Color, Time | `Option<String>` |
 //! | Select that the hub branches on | `Option<E>`, a string enum with an `Other(String)` catch-all (below) |
 //! | other Select | `Option<String>` |
-//! | Int | `Option<i64>` |
-//! | Float, Currency, Percent | `Option<f64>` |
+//! | Int | `Option<i64>`, through [`fields::int`](crate::models::fields::int) (numeric text and `""` too) |
+//! | Float, Currency, Percent | `Option<f64>`, through [`fields::float`](crate::models::fields::float) |
 //! | Date | `Option<chrono::NaiveDate>` (`"YYYY-MM-DD"`) |
 //! | Datetime | `Option<`[`FrappeDateTime`](crate::FrappeDateTime)`>` (naive, site time zone) |
 //! | Check | `bool` (see below) |

@@ -72,9 +72,10 @@ pub struct Issue {
     /// Opening time, `H:MM:SS[.ffffff]`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub opening_time: Option<String>,
-    /// When it was resolved.
+    /// When it was resolved (`sla_resolution_date` in ERPNext 15; older versions called it
+    /// `resolution_date`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resolution_date: Option<FrappeDateTime>,
+    pub sla_resolution_date: Option<FrappeDateTime>,
     /// How it was resolved (HTML).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub resolution_details: Option<String>,
@@ -87,9 +88,10 @@ pub struct Issue {
     /// SLA deadline for the first response.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub response_by: Option<FrappeDateTime>,
-    /// SLA deadline for the resolution.
+    /// SLA deadline for the resolution (`sla_resolution_by` in ERPNext 15; older versions called
+    /// it `resolution_by`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub resolution_by: Option<FrappeDateTime>,
+    pub sla_resolution_by: Option<FrappeDateTime>,
     /// When the first response was sent.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub first_responded_on: Option<FrappeDateTime>,

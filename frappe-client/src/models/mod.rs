@@ -156,7 +156,8 @@ impl Serialize for DocStatus {
 
 impl<'de> Deserialize<'de> for DocStatus {
     fn deserialize<D: Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
-        match i64::deserialize(d)? {
+        // Numbers, or (leniently, like `idx`) numeric strings.
+        match fields::int::deserialize(d)?.unwrap_or(0) {
             0 => Ok(DocStatus::Draft),
             1 => Ok(DocStatus::Submitted),
             2 => Ok(DocStatus::Cancelled),
@@ -194,8 +195,9 @@ pub struct Doc<T = Untyped> {
     /// Draft, submitted or cancelled.
     #[serde(default)]
     pub docstatus: DocStatus,
-    /// Row position (1-based in child tables, 0 on top-level documents).
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    /// Row position (1-based in child tables, 0 on top-level documents). Decoded leniently: a
+    /// Single doctype's document carries it as the string `"0"`.
+    #[serde(default, with = "fields::int", skip_serializing_if = "Option::is_none")]
     pub idx: Option<i64>,
     /// The doctype's business fields.
     #[serde(flatten)]

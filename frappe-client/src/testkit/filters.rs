@@ -69,6 +69,20 @@ pub(crate) struct QueryError {
 }
 
 impl QueryError {
+    /// Python's `json.JSONDecodeError` for text that is not JSON (line and column 1-based,
+    /// `char` 0-based, as Python counts on a one-line argument).
+    pub(crate) fn json_decode(e: &serde_json::Error) -> Self {
+        let column = e.column().max(1);
+        Self {
+            exc_type: "JSONDecodeError",
+            message: format!(
+                "Expecting value: line {} column {column} (char {})",
+                e.line().max(1),
+                column - 1
+            ),
+        }
+    }
+
     pub(crate) fn validation(message: impl Into<String>) -> Self {
         Self {
             exc_type: "ValidationError",
@@ -320,13 +334,14 @@ pub(crate) fn arg_string(v: Option<&Value>) -> Option<String> {
 }
 
 /// An argument that is JSON when it arrives as a string (`frappe.parse_json`).
-pub(crate) fn arg_json(v: Option<&Value>, name: &str) -> Result<Option<Value>, QueryError> {
+pub(crate) fn arg_json(v: Option<&Value>) -> Result<Option<Value>, QueryError> {
     match v {
         None | Some(Value::Null) => Ok(None),
         Some(Value::String(s)) if s.trim().is_empty() => Ok(None),
+        // Frappe `json.loads` the argument unguarded: bad JSON is an unhandled 500.
         Some(Value::String(s)) => serde_json::from_str(s)
             .map(Some)
-            .map_err(|e| QueryError::validation(format!("Invalid JSON in {name}: {e}"))),
+            .map_err(|e| QueryError::json_decode(&e)),
         Some(other) => Ok(Some(other.clone())),
     }
 }
@@ -422,11 +437,7 @@ pub(crate) fn parse_fields(doctype: &str, v: Option<&Value>) -> Result<Vec<Field
                     Ok(Value::Array(a)) => string_items(&a)?,
                     Ok(Value::String(s)) => vec![s],
                     Ok(_) => return Err(QueryError::validation("fields must be a JSON list")),
-                    Err(e) => {
-                        return Err(QueryError::validation(format!(
-                            "Invalid JSON in fields: {e}"
-                        )));
-                    }
+                    Err(e) => return Err(QueryError::json_decode(&e)),
                 }
             } else {
                 t.split(',').map(|f| f.trim().to_owned()).collect()
@@ -527,7 +538,7 @@ pub(crate) fn parse_filter_arg(
     v: Option<&Value>,
     name: &str,
 ) -> Result<Vec<Condition>, QueryError> {
-    match arg_json(v, name)? {
+    match arg_json(v)? {
         None => Ok(Vec::new()),
         Some(v) => parse_filters(doctype, &v, name),
     }
@@ -655,27 +666,32 @@ pub(crate) fn parse_order_by(doctype: &str, s: &str) -> Result<Vec<OrderKey>, Qu
     Ok(out)
 }
 
-/// Checks every column a query names against `known` (unknown → 417 `DataError`).
+/// Checks every column a query names against `known` (unknown → 417 `DataError`). Fields and
+/// filters are checked first, as `frappe.desk.reportview.validate_args` does ("Field not
+/// permitted in query: x"); an unknown `order_by` / `group_by` column only fails in the
+/// database ("Unknown column 'x' in 'order clause'").
 pub(crate) fn validate_columns(
     q: &ListQuery,
     known: &dyn Fn(&str) -> bool,
 ) -> Result<(), QueryError> {
+    let not_permitted =
+        |col: &str| QueryError::data(format!("Field not permitted in query: {col}"));
     let unknown =
         |col: &str, clause: &str| QueryError::data(format!("Unknown column '{col}' in '{clause}'"));
     for f in &q.fields {
         match f {
             FieldSpec::Column { name, .. } if !known(name) => {
-                return Err(unknown(name, "field list"));
+                return Err(not_permitted(name));
             }
             FieldSpec::Aggregate { arg: Some(a), .. } if !known(a) => {
-                return Err(unknown(a, "field list"));
+                return Err(not_permitted(a));
             }
             _ => {}
         }
     }
     for c in q.filters.iter().chain(&q.or_filters) {
         if c.child.is_none() && !known(&c.field) {
-            return Err(unknown(&c.field, "where clause"));
+            return Err(not_permitted(&c.field));
         }
     }
     for k in &q.order_by {
@@ -1332,11 +1348,12 @@ mod tests {
     }
 
     #[test]
-    fn bad_input_is_a_validation_error() {
-        let args = obj(json!({"filters": "[[\"status\""}));
+    fn bad_input_is_a_validation_error_and_bad_json_a_decode_error() {
+        // Frappe `json.loads` the argument unguarded: Python's JSONDecodeError, as captured.
+        let args = obj(json!({"filters": "{x"}));
         let err = ListQuery::from_args("T", &args, Paging::V1 { limit_alias: false }).unwrap_err();
-        assert_eq!(err.exc_type, "ValidationError");
-        assert!(err.message.contains("filters"), "{}", err.message);
+        assert_eq!(err.exc_type, "JSONDecodeError");
+        assert_eq!(err.message, "Expecting value: line 1 column 2 (char 1)");
         let args = obj(json!({"filters": r#"[["status","~","x"]]"#}));
         let err = ListQuery::from_args("T", &args, Paging::V1 { limit_alias: false }).unwrap_err();
         assert!(
@@ -1346,7 +1363,7 @@ mod tests {
         );
         let args = obj(json!({"fields": "[\"name\""}));
         let err = ListQuery::from_args("T", &args, Paging::V1 { limit_alias: false }).unwrap_err();
-        assert!(err.message.contains("fields"));
+        assert_eq!(err.exc_type, "JSONDecodeError");
         let args = obj(json!({"limit_page_length": "lots"}));
         let err = ListQuery::from_args("T", &args, Paging::V1 { limit_alias: false }).unwrap_err();
         assert_eq!(err.exc_type, "FrappeTypeError");
@@ -1426,7 +1443,7 @@ mod tests {
         let q = query(json!({"fields": r#"["nope"]"#}));
         let err = validate_columns(&q, &|c| c == "name").unwrap_err();
         assert_eq!(err.exc_type, "DataError");
-        assert_eq!(err.message, "Unknown column 'nope' in 'field list'");
+        assert_eq!(err.message, "Field not permitted in query: nope");
         let q = query(json!({"fields": r#"["count(name) as n"]"#, "order_by": "n desc"}));
         assert!(validate_columns(&q, &|c| c == "name").is_ok());
     }

@@ -61,9 +61,9 @@ enum Verbs {
 /// `(guest allowed, verbs)` of a built-in method.
 fn builtin(name: &str) -> Option<(bool, Verbs)> {
     Some(match name {
-        "version"
-        | "frappe.handler.version"
-        | "ping"
+        // `version` is gone: Frappe 15 removed `frappe.handler.version` (PR #21786), so
+        // `/api/method/version` falls through to "Failed to get method for command version".
+        "ping"
         | "frappe.ping"
         | "frappe.handler.ping"
         | "login"
@@ -128,7 +128,7 @@ fn required(args: &Map<String, Value>, key: &str) -> Result<String, ApiError> {
 
 /// A JSON argument that must be an object (`doc`).
 fn json_object(args: &Map<String, Value>, key: &str) -> Result<Doc, ApiError> {
-    match arg_json(args.get(key), key).map_err(query_error)? {
+    match arg_json(args.get(key)).map_err(query_error)? {
         Some(Value::Object(m)) => Ok(m),
         Some(_) => Err(ApiError::validation(format!("{key} must be a JSON object"))),
         None => Err(ApiError::throw(
@@ -173,7 +173,6 @@ pub(super) fn call(
     let shared = ctx.shared;
     let version = shared.config.version;
     match name {
-        "version" | "frappe.handler.version" => Ok(Outcome::value(json!(version.frappe_version()))),
         "ping" | "frappe.ping" | "frappe.handler.ping" => Ok(Outcome::value(json!("pong"))),
         "login" => login(ctx, &args),
         "logout" | "frappe.handler.logout" => Ok(logout(ctx)),
@@ -249,7 +248,7 @@ pub(super) fn call(
             Ok(Outcome::saved(saved))
         }
         "frappe.client.insert_many" => {
-            let docs = match arg_json(args.get("docs"), "docs").map_err(query_error)? {
+            let docs = match arg_json(args.get("docs")).map_err(query_error)? {
                 Some(Value::Array(d)) => d,
                 Some(_) => return Err(ApiError::validation("docs must be a JSON list")),
                 None => {
@@ -333,6 +332,7 @@ fn login(ctx: &Ctx<'_>, args: &Map<String, Value>) -> Result<Outcome, ApiError> 
         messages: Vec::new(),
         exception: Some(message.to_owned()),
         top_message: Some(message.to_owned()),
+        traceback: None,
     };
     let config = &ctx.shared.config;
     let (Some(usr), Some(pwd)) = (arg_string(args.get("usr")), arg_string(args.get("pwd"))) else {

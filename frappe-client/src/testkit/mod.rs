@@ -42,19 +42,35 @@
 //!   400 `InvalidAuthorizationToken`. Session login: `POST /api/method/login` (`usr`, `pwd`, form
 //!   or JSON) sets `sid` (+ `system_user`, `full_name`, `user_id`, `user_image`) cookies. Without a
 //!   valid header or session a request runs as Guest: resources and non-guest methods answer 403
-//!   `PermissionError` (`version`, `ping`, `login` and `logout` are guest-allowed;
-//!   `frappe.auth.get_logged_user` is not, as in Frappe, so a Guest gets 403 from it too). [`FakeFrappe::expire_sessions`] turns every `sid` into Guest. An unsafe verb
-//!   carrying both a valid `sid` and an `Authorization` header is a 400 `CSRFTokenError`.
+//!   `PermissionError` (`ping`, `login` and `logout` are guest-allowed;
+//!   `frappe.auth.get_logged_user` and `frappe.utils.change_log.get_versions` are not, as in
+//!   Frappe). [`FakeFrappe::expire_sessions`] forgets every session. An unsafe verb carrying both
+//!   a valid `sid` and an `Authorization` header is a 400 `CSRFTokenError`.
+//! * **Cookies, as a real Frappe 15 sets them**: every `/api` answer to a request without a live
+//!   session — token-authenticated ones included — sets the Guest cookies (`sid=Guest`,
+//!   `system_user=no`, `full_name=Guest`, `user_id=Guest`, `user_image=`). A request whose `sid`
+//!   the server no longer knows runs as Guest, gets `"session_expired": 1` in its JSON body (a
+//!   403 for anything that needs a user) and, after the Guest cookies, lines that expire every
+//!   session cookie — so a client that stores a late answer of this kind loses its session.
 //! * **Errors**: v1 bodies are `{"exc_type", "_server_messages"}` with the double-encoded message
 //!   log (Python `json.dumps` formatting); v2 bodies are `{"errors": [{type, message, title,
-//!   indicator}], "messages": [...]}`. Bad `filters` / `fields` JSON is a 417 `ValidationError`,
-//!   an unknown operator a 417 "Operator must be one of ...", a non-integer page size a 417
-//!   `FrappeTypeError`, a malformed column name a 417 `DataError`. An unknown column is a 417
-//!   `DataError` ("Unknown column 'x' in 'field list'") on the custom doctypes of DOCTYPES.md,
-//!   on generated doctypes and on schemaless seeded doctypes (whose columns are the keys ever
-//!   stored); standard Frappe / ERPNext doctypes have far more columns than the fake models, so
-//!   there any well-formed column is accepted and reads as null. An unknown method is a 417 "Failed to get method for command ..." (as
-//!   real Frappe answers), an unknown `/api` path a 404 `DoesNotExistError`.
+//!   indicator}], "messages": [...]}`. Malformed `filters` / `fields` / `doc` JSON is an unhandled
+//!   500 `JSONDecodeError` (with `exception` and `exc`, v2: `exception` and no message), an
+//!   unknown operator a 417 "Operator must be one of ...", a non-integer page size a 417
+//!   `FrappeTypeError`, a malformed column name a 417 `DataError`. A field or filter on a column
+//!   the doctype does not have is a 417 `DataError` "Field not permitted in query: x" (an
+//!   unknown `order_by` / `group_by` column: "Unknown column 'x' in 'order clause'"); the columns
+//!   of the standard doctypes are the real ERPNext / Frappe 15 field lists
+//!   (`tests/resources/doctype-fields/`), those of the custom doctypes DOCTYPES.md's, those of a
+//!   schemaless seeded doctype the keys ever stored. An unknown doctype is a 404
+//!   `DoesNotExistError` on the list routes but a 500 `ImportError` (no message; v2 only `type`
+//!   and `exception`) on the document routes, as `frappe.get_doc` fails to import it. An unknown
+//!   method is a 417 "Failed to get method for command ..." — `/api/method/version` included,
+//!   which Frappe 15 removed — and an unknown `/api` path a 404 `DoesNotExistError`. A 429 (an
+//!   injected fault or the exhausted budget) is JSON `TooManyRequestsError`.
+//! * **Singles**: `System Settings` is a Single doctype whose one document (named like the
+//!   doctype, on every server, seeded or empty) is a real Frappe 15.86 site's answer: no
+//!   `creation`, `"idx": "0"` as a string, Int settings as text.
 //! * **Lists** follow `frappe.client.get_list`: default fields `["name"]`, default page size 20
 //!   (`0` = all, `limit` alias on `/api/resource`), default order `modified desc` on
 //!   [`ServerVersion::V15`] and `creation desc` on [`ServerVersion::V16`], dict and list filters
@@ -146,17 +162,18 @@ pub enum ServerVersion {
 }
 
 impl ServerVersion {
-    /// The framework version string `/api/method/version` answers.
+    /// The framework version string `frappe.utils.change_log.get_versions` reports (neither
+    /// version answers the old `/api/method/version`, which Frappe 15 removed).
     pub fn frappe_version(self) -> &'static str {
         match self {
-            Self::V15 => "15.44.1",
+            Self::V15 => "15.86.0",
             Self::V16 => "16.2.0",
         }
     }
 
     fn erpnext_version(self) -> &'static str {
         match self {
-            Self::V15 => "15.38.2",
+            Self::V15 => "15.84.0",
             Self::V16 => "16.1.0",
         }
     }
@@ -258,8 +275,8 @@ enum FaultKind {
 /// A failure to inject into the next matching requests (see [`FakeFrappe::inject`]).
 ///
 /// Faults queue in FIFO order; each request consumes (one use of) the first fault whose path
-/// prefix matches. Default bodies: 429 → plain text `Too Many Requests` (Frappe's site-wide
-/// limiter), 502 / 504 → an nginx HTML page, 503 → a v1 error with `exc_type` `SessionStopped`,
+/// prefix matches. Default bodies: 429 → a JSON `TooManyRequestsError` (as Frappe's limiter
+/// answers on `/api` routes), 502 / 504 → an nginx HTML page, 503 → a v1 error with `exc_type` `SessionStopped`,
 /// anything else → a v1 (or, under `/api/v2`, v2) error of the usual exception type for the status.
 #[derive(Debug, Clone)]
 pub struct Fault {
@@ -665,6 +682,8 @@ impl FakeFrappeBuilder {
     /// Binds `127.0.0.1:0` and spawns the server on the current tokio runtime.
     pub async fn start(self) -> std::io::Result<FakeFrappe> {
         let mut store = Store::new(self.version);
+        // Every site has its Singles; System Settings is a real Frappe 15.86 site's answer.
+        seed::singles(&mut store);
         if self.seed {
             seed::seed(&mut store);
         }

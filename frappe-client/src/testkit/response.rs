@@ -8,7 +8,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use axum::body::Body;
 use axum::response::{IntoResponse, Response};
-use http::header::{CONTENT_TYPE, HeaderName, HeaderValue};
+use http::header::{CONTENT_TYPE, HeaderName, HeaderValue, SET_COOKIE};
 use http::{HeaderMap, StatusCode};
 use serde_json::{Map, Value, json};
 
@@ -113,6 +113,9 @@ pub(crate) struct ApiError {
     pub(crate) exception: Option<String>,
     /// A top-level `message` key (login failures put their text there).
     pub(crate) top_message: Option<String>,
+    /// An unhandled Python exception's traceback (the site allows tracebacks): v1 answers it as
+    /// `exc` (a JSON list) beside `exception`, v2 as the error's `exception`, with no message.
+    pub(crate) traceback: Option<Box<str>>,
 }
 
 impl ApiError {
@@ -124,6 +127,26 @@ impl ApiError {
             messages: vec![Msg::raised(message)],
             exception: None,
             top_message: None,
+            traceback: None,
+        }
+    }
+
+    /// 500 `ImportError`: what `frappe.get_doc` raises for a doctype that does not exist (the
+    /// document routes; the list routes answer 404 `DoesNotExistError`). An unhandled exception,
+    /// so it has no message-log entry: v2 answers only `type` and `exception`.
+    pub(crate) fn import_error(doctype: &str) -> Self {
+        let module = doctype.to_lowercase().replace([' ', '-'], "_");
+        let detail = format!("Error: No module named 'frappe.core.doctype.{module}'");
+        let traceback = format!(
+            "Traceback (most recent call last):\n  File \"apps/frappe/frappe/modules/utils.py\", line 255, in load_doctype_module\n    doctype_python_modules[key] = frappe.get_module(module_name)\nModuleNotFoundError: No module named 'frappe.core.doctype.{module}'\n\nThe above exception was the direct cause of the following exception:\n\nTraceback (most recent call last):\n  File \"apps/frappe/frappe/model/document.py\", line 83, in get_doc\n    controller = get_controller(doctype)\n  File \"apps/frappe/frappe/modules/utils.py\", line 259, in load_doctype_module\n    raise ImportError(msg) from e\nImportError: Module import failed for {doctype}, the DocType you're trying to open might be deleted.\n{detail}\n"
+        );
+        Self {
+            status: 500,
+            exc_type: "ImportError".to_owned(),
+            messages: Vec::new(),
+            exception: Some(detail),
+            top_message: None,
+            traceback: Some(traceback.into()),
         }
     }
 
@@ -170,6 +193,7 @@ impl ApiError {
                     Msg::print(format!("Error: Value missing for {doctype}: {label}"))
                 })
                 .collect(),
+            traceback: None,
             exception: Some(format!(
                 "[{doctype}, {name}]: {}",
                 missing
@@ -208,6 +232,12 @@ impl ApiError {
                 if let Some(message) = &self.top_message {
                     body.insert("message".to_owned(), Value::String(message.clone()));
                 }
+                if let Some(tb) = &self.traceback {
+                    if let Some(exception) = &self.exception {
+                        body.insert("exception".to_owned(), Value::String(exception.clone()));
+                    }
+                    body.insert("exc".to_owned(), Value::String(py_dumps(&json!([tb]))));
+                }
                 Value::Object(body)
             }
             Api::V2 => {
@@ -223,7 +253,9 @@ impl ApiError {
                         rest.push(Value::Object(m.to_v2()));
                     }
                 }
-                if !linked
+                if let Some(tb) = &self.traceback {
+                    error.insert("exception".to_owned(), Value::String(tb.to_string()));
+                } else if !linked
                     && let Some(text) = self.exception.clone().or_else(|| self.top_message.clone())
                 {
                     error.insert("message".to_owned(), Value::String(text));
@@ -254,13 +286,17 @@ pub(crate) struct Reply {
     pub(crate) status: StatusCode,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Body,
+    /// A JSON body, kept as a value until the answer is sent so that the request's envelope
+    /// (`session_expired`) can still be added.
+    json: Option<Value>,
 }
 
 impl Reply {
     /// A JSON body.
     pub(crate) fn json(status: StatusCode, value: &Value) -> Self {
-        let bytes = serde_json::to_vec(value).unwrap_or_else(|_| b"{}".to_vec());
-        Self::bytes(status, "application/json", bytes)
+        let mut reply = Self::bytes(status, "application/json", Body::empty());
+        reply.json = Some(value.clone());
+        reply
     }
 
     /// A raw body with a content type.
@@ -273,6 +309,7 @@ impl Reply {
             status,
             headers,
             body: body.into(),
+            json: None,
         }
     }
 
@@ -301,11 +338,27 @@ impl Reply {
             self.headers.append(n, v);
         }
     }
+
+    /// Whether the answer already sets a cookie.
+    pub(crate) fn sets_cookies(&self) -> bool {
+        self.headers.contains_key(SET_COOKIE)
+    }
+
+    /// Adds a top-level key to a JSON object body (`frappe.response[key] = value`).
+    pub(crate) fn add_json_key(&mut self, key: &str, value: Value) {
+        if let Some(Value::Object(body)) = &mut self.json {
+            body.insert(key.to_owned(), value);
+        }
+    }
 }
 
 impl IntoResponse for Reply {
     fn into_response(self) -> Response {
-        let mut response = Response::new(self.body);
+        let body = match self.json {
+            Some(v) => Body::from(serde_json::to_vec(&v).unwrap_or_else(|_| b"{}".to_vec())),
+            None => self.body,
+        };
+        let mut response = Response::new(body);
         *response.status_mut() = self.status;
         *response.headers_mut() = self.headers;
         response

@@ -74,11 +74,69 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             None => {}
         }
     }
+    // Read before dispatching: a login or logout changes the sessions.
+    let session = session_state(&shared, &headers);
     let reply = match early {
         Some(r) => r,
         None => dispatch(&shared, &method, &raw_path, query.as_deref(), &headers, req).await,
     };
+    let reply = session_cookies(reply, session, raw_path.starts_with("/api"));
     finish(&shared, reply, started).into_response()
+}
+
+/// What the request's `sid` cookie is worth.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum SessionState {
+    /// No `sid`, or `sid=Guest`.
+    Guest,
+    /// A live session.
+    Live,
+    /// A `sid` the server does not know (expired, logged out, or never issued).
+    Expired,
+}
+
+fn session_state(shared: &Shared, headers: &HeaderMap) -> SessionState {
+    match cookie(headers, "sid") {
+        None => SessionState::Guest,
+        Some(sid) if sid.is_empty() || sid == "Guest" => SessionState::Guest,
+        Some(sid) if lock(&shared.sessions).contains_key(&sid) => SessionState::Live,
+        Some(_) => SessionState::Expired,
+    }
+}
+
+/// The cookies Frappe 15 sets on an answer to a request without a live session: the Guest
+/// session's cookies on every `/api` answer (token-authenticated ones included), and for a
+/// request whose `sid` has expired, `"session_expired": 1` in the JSON body followed by lines
+/// that expire every session cookie (`clear_cookies`), as a real site answers.
+fn session_cookies(mut reply: Reply, session: SessionState, api_path: bool) -> Reply {
+    if session == SessionState::Live || !api_path || reply.sets_cookies() {
+        return reply;
+    }
+    let now = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now());
+    let http_date = |t: chrono::DateTime<chrono::Utc>| t.format("%a, %d %b %Y %H:%M:%S GMT");
+    let guest_expiry = http_date(now + chrono::Duration::seconds(612_000));
+    reply.add_header(
+        "Set-Cookie",
+        &format!(
+            "sid=Guest; Expires={guest_expiry}; Max-Age=612000; HttpOnly; Path=/; SameSite=Lax"
+        ),
+    );
+    for line in [
+        "system_user=no",
+        "full_name=Guest",
+        "user_id=Guest",
+        "user_image=",
+    ] {
+        reply.add_header("Set-Cookie", &format!("{line}; Path=/; SameSite=Lax"));
+    }
+    if session == SessionState::Expired {
+        reply.add_json_key("session_expired", json!(1));
+        let past = http_date(now - chrono::Duration::days(1));
+        for name in ["sid", "user_id", "full_name", "system_user", "user_image"] {
+            reply.add_header("Set-Cookie", &format!("{name}=; Expires={past}; Path=/"));
+        }
+    }
+    reply
 }
 
 /// 429 once the site-wide budget is spent (only when rate-limit headers are on).
@@ -89,9 +147,19 @@ fn budget_exhausted(shared: &Shared) -> Option<Reply> {
     let rate = lock(&shared.rate);
     let elapsed = rate.started.elapsed().as_secs();
     (elapsed < RATE_WINDOW_SECS && rate.used_us > RATE_LIMIT_US).then(|| {
-        Reply::text(StatusCode::TOO_MANY_REQUESTS, "Too Many Requests")
-            .header("Retry-After", &(RATE_WINDOW_SECS - elapsed).to_string())
+        too_many_requests(Api::V1).header("Retry-After", &(RATE_WINDOW_SECS - elapsed).to_string())
     })
+}
+
+/// The 429 of Frappe's rate limiter on `/api` routes: `TooManyRequestsError` raised without a
+/// message, answered as JSON.
+fn too_many_requests(api: Api) -> Reply {
+    ApiError {
+        exception: Some("frappe.exceptions.TooManyRequestsError".to_owned()),
+        messages: Vec::new(),
+        ..ApiError::throw(429, "TooManyRequestsError", "")
+    }
+    .reply(api)
 }
 
 fn finish(shared: &Shared, mut reply: Reply, started: Instant) -> Reply {
@@ -126,7 +194,7 @@ fn fault_reply(status: u16, retry_after: Option<u64>, body: Option<&FaultBody>, 
             ApiError::throw(status, exc_type, message.clone()).reply(api)
         }
         None => match status {
-            429 => Reply::text(code, "Too Many Requests"),
+            429 => too_many_requests(api),
             502 | 504 => {
                 let reason = code.canonical_reason().unwrap_or("Error");
                 Reply::html(

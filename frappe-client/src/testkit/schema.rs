@@ -135,6 +135,8 @@ pub(crate) struct Meta {
     pub(crate) naming: Naming,
     pub(crate) submittable: bool,
     pub(crate) istable: bool,
+    /// A Single doctype: one document, named like the doctype, stored in `tabSingles`.
+    pub(crate) issingle: bool,
     pub(crate) fields: &'static [Df],
 }
 
@@ -144,11 +146,14 @@ impl Meta {
         self.fields.iter().find(|f| f.fieldname == fieldname)
     }
 
-    /// Whether unknown columns are refused. The custom doctypes (and their child tables) are
-    /// fully described by DOCTYPES.md; standard Frappe / ERPNext doctypes have far more columns
-    /// than modelled here, so any well-formed column name is accepted on them (and reads as null).
-    pub(crate) fn strict_columns(&self) -> bool {
-        self.module == "Gigafibre"
+    /// Whether `column` is a column of this doctype that a query may name: a field modelled
+    /// here (not a table), or one of the real doctype's fields (ERPNext / Frappe 15's doctype
+    /// JSON, kept in `tests/resources/doctype-fields/`).
+    pub(crate) fn has_column(&self, column: &str) -> bool {
+        self.field(column).is_some_and(|f| !f.is_table())
+            || real_fields(self.name).is_some_and(|fields| {
+                fields.iter().any(|f| f == column) && self.table_doctype(column).is_none()
+            })
     }
 
     /// The child doctype of a table field.
@@ -197,7 +202,7 @@ impl Meta {
             json!(i32::from(self.submittable)),
         );
         m.insert("istable".to_owned(), json!(i32::from(self.istable)));
-        m.insert("issingle".to_owned(), json!(0));
+        m.insert("issingle".to_owned(), json!(i32::from(self.issingle)));
         m.insert(
             "custom".to_owned(),
             json!(i32::from(self.module == "Gigafibre")),
@@ -220,6 +225,19 @@ const fn parent(
         naming,
         submittable: false,
         istable: false,
+        issingle: false,
+        fields,
+    }
+}
+
+const fn single(name: &'static str, module: &'static str, fields: &'static [Df]) -> Meta {
+    Meta {
+        name,
+        module,
+        naming: Naming::Prompt,
+        submittable: false,
+        istable: false,
+        issingle: true,
         fields,
     }
 }
@@ -236,6 +254,7 @@ const fn submittable(
         naming,
         submittable: true,
         istable: false,
+        issingle: false,
         fields,
     }
 }
@@ -247,6 +266,7 @@ const fn child(name: &'static str, module: &'static str, fields: &'static [Df]) 
         naming: Naming::Hash,
         submittable: false,
         istable: true,
+        issingle: false,
         fields,
     }
 }
@@ -397,7 +417,7 @@ static DOCTYPES: &[Meta] = &[
             date("opening_date"),
             Df::new("opening_time", "Time", ""),
             Df::new("resolution_details", "Text Editor", ""),
-            datetime("resolution_date"),
+            datetime("sla_resolution_date"),
             link("service_level_agreement", "Service Level Agreement"),
             datetime("first_responded_on"),
             link("company", "Company"),
@@ -575,6 +595,33 @@ static DOCTYPES: &[Meta] = &[
             table("equipment", "Dispatch Job Equipment"),
         ],
     ),
+    // A Single: its document is read and written at `/api/resource/System Settings/System
+    // Settings`; the seed copies a real Frappe 15 site's answer (string `idx`, Int settings as
+    // text). Only the fields seeded there are columns.
+    single(
+        "System Settings",
+        "Core",
+        &[
+            data("country"),
+            data("language"),
+            data("time_zone"),
+            data("currency"),
+            check("enable_onboarding"),
+            check("setup_complete"),
+            data("date_format"),
+            data("time_format"),
+            data("number_format"),
+            select("float_precision", "\n2\n3\n4\n5\n6\n7\n8\n9"),
+            select("currency_precision", "\n0\n1\n2\n3\n4\n5\n6\n7\n8\n9"),
+            data("session_expiry"),
+            select("minimum_password_score", "1\n2\n3\n4"),
+            int("allow_consecutive_login_attempts"),
+            int("allow_login_after_fail"),
+            check("enable_scheduler"),
+            check("allow_error_traceback"),
+            int("max_report_rows"),
+        ],
+    ),
     parent(
         "File",
         "Core",
@@ -727,6 +774,59 @@ static DOCTYPES: &[Meta] = &[
         ],
     ),
 ];
+
+/// The real Frappe / ERPNext 15 doctypes' field names, extracted from their doctype JSON (see
+/// `tests/resources/doctype-fields/SOURCE.txt`).
+const REAL_FIELDS: &[&str] = &[
+    include_str!("../../tests/resources/doctype-fields/address.json"),
+    include_str!("../../tests/resources/doctype-fields/communication.json"),
+    include_str!("../../tests/resources/doctype-fields/communication_link.json"),
+    include_str!("../../tests/resources/doctype-fields/contact.json"),
+    include_str!("../../tests/resources/doctype-fields/contact_email.json"),
+    include_str!("../../tests/resources/doctype-fields/contact_phone.json"),
+    include_str!("../../tests/resources/doctype-fields/customer.json"),
+    include_str!("../../tests/resources/doctype-fields/dynamic_link.json"),
+    include_str!("../../tests/resources/doctype-fields/file.json"),
+    include_str!("../../tests/resources/doctype-fields/has_role.json"),
+    include_str!("../../tests/resources/doctype-fields/issue.json"),
+    include_str!("../../tests/resources/doctype-fields/item.json"),
+    include_str!("../../tests/resources/doctype-fields/note.json"),
+    include_str!("../../tests/resources/doctype-fields/payment_entry.json"),
+    include_str!("../../tests/resources/doctype-fields/payment_entry_reference.json"),
+    include_str!("../../tests/resources/doctype-fields/sales_invoice.json"),
+    include_str!("../../tests/resources/doctype-fields/sales_invoice_item.json"),
+    include_str!("../../tests/resources/doctype-fields/sales_taxes_and_charges.json"),
+    include_str!("../../tests/resources/doctype-fields/subscription.json"),
+    include_str!("../../tests/resources/doctype-fields/subscription_plan_detail.json"),
+    include_str!("../../tests/resources/doctype-fields/todo.json"),
+    include_str!("../../tests/resources/doctype-fields/user.json"),
+    include_str!("../../tests/resources/doctype-fields/user_social_login.json"),
+];
+
+/// The real doctype's field names, when the testkit carries them.
+pub(crate) fn real_fields(doctype: &str) -> Option<&'static [String]> {
+    static PARSED: std::sync::OnceLock<Vec<(String, Vec<String>)>> = std::sync::OnceLock::new();
+    let parsed = PARSED.get_or_init(|| {
+        REAL_FIELDS
+            .iter()
+            .filter_map(|text| {
+                let v: Value = serde_json::from_str(text).ok()?;
+                let name = v.get("doctype")?.as_str()?.to_owned();
+                let fields = v
+                    .get("fieldnames")?
+                    .as_array()?
+                    .iter()
+                    .filter_map(|f| f.as_str().map(str::to_owned))
+                    .collect();
+                Some((name, fields))
+            })
+            .collect()
+    });
+    parsed
+        .iter()
+        .find(|(name, _)| name == doctype)
+        .map(|(_, fields)| fields.as_slice())
+}
 
 /// A known doctype's metadata.
 pub(crate) fn meta(doctype: &str) -> Option<&'static Meta> {

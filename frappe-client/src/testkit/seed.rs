@@ -55,6 +55,17 @@ pub(crate) fn seed(store: &mut Store) {
     communications(&mut s);
 }
 
+/// The Single doctypes' documents, present on every site (seeded or empty).
+pub(crate) fn singles(store: &mut Store) {
+    let captured: Value = serde_json::from_str(include_str!(
+        "../../tests/resources/real-15.86/single-get.json"
+    ))
+    .unwrap_or(Value::Null);
+    if let Some(Value::Object(doc)) = captured.get("data").cloned() {
+        let _ = store.insert("System Settings", doc, Origin::Seed, "Administrator");
+    }
+}
+
 fn tags(s: &mut Seeder<'_>) {
     for (tag, category, color) in [
         ("install", "Skill", "#2E7D32"),

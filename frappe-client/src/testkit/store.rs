@@ -198,6 +198,23 @@ fn not_submittable(doctype: &str) -> ApiError {
 
 /// A query error as a 417.
 pub(crate) fn query_error(e: QueryError) -> ApiError {
+    if e.exc_type == "JSONDecodeError" {
+        // Not a `frappe.throw`: an unhandled exception, answered 500 with its traceback.
+        let exception = format!("json.decoder.JSONDecodeError: {}", e.message);
+        return ApiError {
+            status: 500,
+            exc_type: e.exc_type.to_owned(),
+            messages: Vec::new(),
+            traceback: Some(
+                format!(
+                "Traceback (most recent call last):\n  File \"apps/frappe/frappe/desk/reportview.py\", line 232, in parse_json\n    data[\"filters\"] = json.loads(filters)\n{exception}\n"
+            )
+                .into(),
+            ),
+            exception: Some(exception),
+            top_message: None,
+        };
+    }
     ApiError::throw(417, e.exc_type, e.message)
 }
 
@@ -473,7 +490,8 @@ impl Store {
                 .ok_or_else(|| ApiError::doc_not_found(doctype, name));
         }
         if !self.doctype_exists(doctype) {
-            return Err(ApiError::doctype_not_found(doctype));
+            // `frappe.get_doc` cannot import the controller of a doctype that does not exist.
+            return Err(ApiError::import_error(doctype));
         }
         self.tables
             .get(doctype)
@@ -498,9 +516,7 @@ impl Store {
 
     fn known_column(&self, doctype: &str, column: &str) -> bool {
         STANDARD_FIELDS.contains(&column)
-            || schema::meta(doctype).is_some_and(|m| {
-                !m.strict_columns() || m.field(column).is_some_and(|f| !f.is_table())
-            })
+            || schema::meta(doctype).is_some_and(|m| m.has_column(column))
             || self
                 .tables
                 .get(doctype)
@@ -571,8 +587,7 @@ impl Store {
             let rows = self.child_rows(doctype, parent);
             let known = |c: &str| {
                 STANDARD_FIELDS.contains(&c)
-                    || !meta.strict_columns()
-                    || meta.field(c).is_some()
+                    || meta.has_column(c)
                     || rows.iter().any(|r| r.contains_key(c))
             };
             filters::validate_columns(q, &known).map_err(query_error)?;
@@ -675,7 +690,10 @@ impl Store {
             Origin::Seed | Origin::V2 => true,
             Origin::V1 => meta.is_none_or(|m| m.naming == Naming::Prompt),
         };
+        let single = meta.is_some_and(|m| m.issingle);
         let name = match supplied {
+            // A Single's one document is named like the doctype.
+            _ if single => doctype.to_owned(),
             Some(n) if keep_supplied => n,
             _ => self.auto_name(doctype, meta, &doc, &now_dt, origin)?,
         };
@@ -717,11 +735,17 @@ impl Store {
         self.observe(Some(&modified));
         doc.insert("name".to_owned(), json!(name));
         doc.insert("owner".to_owned(), json!(owner));
-        doc.insert("creation".to_owned(), json!(creation));
+        if single {
+            // Singles live in `tabSingles` as text: no `creation`, and `idx` comes back as the
+            // string "0" (as a real Frappe 15 answers).
+            doc.remove("creation");
+        } else {
+            doc.insert("creation".to_owned(), json!(creation));
+        }
         doc.insert("modified".to_owned(), json!(modified));
         doc.insert("modified_by".to_owned(), json!(modified_by));
         doc.insert("docstatus".to_owned(), json!(status));
-        doc.insert("idx".to_owned(), json!(0));
+        doc.insert("idx".to_owned(), if single { json!("0") } else { json!(0) });
         doc.insert("doctype".to_owned(), json!(doctype));
         self.set_children(doctype, &mut doc, None)?;
         self.stash_passwords(doctype, &name, &mut doc);
@@ -765,6 +789,7 @@ impl Store {
                     missing.join(", ")
                 )),
                 top_message: None,
+                traceback: None,
             });
         };
         let parent_doc = self.get_doc(&parenttype, &parent)?;
@@ -1139,6 +1164,7 @@ impl Store {
                         df.fieldname
                     )),
                     top_message: None,
+                    traceback: None,
                 });
             }
         }

@@ -172,3 +172,56 @@ pub async fn assert_secret_never_sent_in_clear(server: &MockServer) {
         );
     }
 }
+
+/// An answer captured from a real Frappe 15.86 server (`tests/resources/real-15.86/NAME.json`
+/// and `NAME.headers`): the status line, `Content-Type`, every `Set-Cookie` line in order and
+/// the body bytes exactly as the server sent them.
+pub fn captured(name: &str) -> ResponseTemplate {
+    let dir = format!("{}/tests/resources/real-15.86", env!("CARGO_MANIFEST_DIR"));
+    let body =
+        std::fs::read(format!("{dir}/{name}.json")).unwrap_or_else(|e| panic!("{name}: {e}"));
+    let head = std::fs::read_to_string(format!("{dir}/{name}.headers"))
+        .unwrap_or_else(|e| panic!("{name}.headers: {e}"));
+    let mut lines = head.lines();
+    let status: u16 = lines
+        .next()
+        .and_then(|l| l.split_whitespace().nth(1))
+        .and_then(|s| s.parse().ok())
+        .unwrap_or_else(|| panic!("{name}.headers has no status line"));
+    let mut template = ResponseTemplate::new(status);
+    let mut content_type = "application/json".to_owned();
+    for line in lines {
+        match line.split_once(": ") {
+            Some(("Content-Type", v)) => content_type = v.to_owned(),
+            Some((k, v)) => template = template.append_header(k, v),
+            None => {}
+        }
+    }
+    template.set_body_raw(body, &content_type)
+}
+
+/// The JSON body of a captured answer.
+pub fn captured_body(name: &str) -> Value {
+    resource(&format!("real-15.86/{name}.json"))
+}
+
+/// Matches a request whose `Cookie` header holds this exact `name=value` pair.
+pub struct CookieHas(pub &'static str);
+
+impl wiremock::Match for CookieHas {
+    fn matches(&self, req: &Request) -> bool {
+        req.headers
+            .get("cookie")
+            .and_then(|v| v.to_str().ok())
+            .is_some_and(|v| v.split("; ").any(|c| c == self.0))
+    }
+}
+
+/// A successful `/api/method/login` answer opening the session `sid`.
+pub fn login_ok(sid: &str) -> ResponseTemplate {
+    ResponseTemplate::new(200)
+        .set_body_json(resource("v1_login.json"))
+        .append_header("Set-Cookie", format!("sid={sid}; Expires=Sat, 05 Dec 2026 10:00:00 GMT; Max-Age=864000; HttpOnly; Path=/; SameSite=Lax").as_str())
+        .append_header("Set-Cookie", "system_user=yes; Path=/; SameSite=Lax")
+        .append_header("Set-Cookie", "full_name=Administrator; Path=/; SameSite=Lax")
+}
