@@ -1,0 +1,730 @@
+//! Settings: environment variables, optionally under a TOML file.
+//!
+//! Every setting has an environment variable (the hub README has the table); the same settings
+//! may come from a TOML file (`--config` or `HUB_CONFIG_FILE`), and a variable overrides the
+//! file. An upstream whose settings are absent is *not configured*: the hub starts, `/readyz`
+//! says so and its routes answer 503 naming what to set. An invalid value is a [`ConfigError`]
+//! naming the variable, never a panic.
+
+use std::collections::BTreeMap;
+use std::fmt;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use ipnet::IpNet;
+use secrecy::{ExposeSecret, SecretString};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use crate::auth::{Capability, ServiceToken};
+
+/// An invalid setting: which variable, and what is wrong with it (never its value).
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("{var}: {message}")]
+pub struct ConfigError {
+    /// The environment variable (or TOML key) at fault.
+    pub var: String,
+    /// What is wrong.
+    pub message: String,
+}
+
+impl ConfigError {
+    fn new(var: &str, message: impl Into<String>) -> Self {
+        Self {
+            var: var.to_owned(),
+            message: message.into(),
+        }
+    }
+}
+
+/// Where the hub keeps its state.
+#[derive(Debug, Clone)]
+pub enum DatabaseUrl {
+    /// An SQLite file (created when missing).
+    SqliteFile(PathBuf),
+    /// An SQLite database in memory (tests, sandbox): gone when the process ends.
+    SqliteMemory,
+    /// A PostgreSQL database (`postgres://...`), for several hub instances.
+    Postgres(SecretString),
+}
+
+impl DatabaseUrl {
+    /// Parses `HUB_DATABASE_URL`: `postgres://...`, `sqlite://path`, `sqlite:path` or
+    /// `sqlite::memory:`.
+    pub fn parse(raw: &str) -> Result<Self, ConfigError> {
+        let var = "HUB_DATABASE_URL";
+        let raw = raw.trim();
+        if raw.starts_with("postgres://") || raw.starts_with("postgresql://") {
+            url::Url::parse(raw).map_err(|e| ConfigError::new(var, format!("not a URL: {e}")))?;
+            return Ok(Self::Postgres(SecretString::from(raw.to_owned())));
+        }
+        if raw == "sqlite::memory:" || raw == ":memory:" {
+            return Ok(Self::SqliteMemory);
+        }
+        if let Some(path) = raw
+            .strip_prefix("sqlite://")
+            .or_else(|| raw.strip_prefix("sqlite:"))
+        {
+            let path = path.split('?').next().unwrap_or_default();
+            if path.is_empty() {
+                return Err(ConfigError::new(var, "the SQLite URL names no file"));
+            }
+            return Ok(Self::SqliteFile(PathBuf::from(path)));
+        }
+        Err(ConfigError::new(
+            var,
+            "expected postgres://..., sqlite://<file> or sqlite::memory:",
+        ))
+    }
+
+    /// `"sqlite"` or `"postgres"`.
+    pub fn backend(&self) -> &'static str {
+        match self {
+            Self::SqliteFile(_) | Self::SqliteMemory => "sqlite",
+            Self::Postgres(_) => "postgres",
+        }
+    }
+
+    /// The URL with any password hidden.
+    pub fn redacted(&self) -> String {
+        match self {
+            Self::SqliteFile(p) => format!("sqlite://{}", p.display()),
+            Self::SqliteMemory => "sqlite::memory:".to_owned(),
+            Self::Postgres(url) => match url::Url::parse(url.expose_secret()) {
+                Ok(mut u) => {
+                    if u.password().is_some() {
+                        let _ = u.set_password(Some("[redacted]"));
+                    }
+                    u.to_string()
+                }
+                Err(_) => "postgres://[redacted]".to_owned(),
+            },
+        }
+    }
+}
+
+/// Trusting the staff identity headers that Traefik's ForwardAuth adds.
+#[derive(Debug, Clone, Default)]
+pub struct AuthSettings {
+    /// The shared secret Traefik adds to every request it forwards (a headers middleware), in
+    /// [`proxy_secret_header`](Self::proxy_secret_header).
+    pub proxy_secret: Option<SecretString>,
+    /// The header carrying the proxy secret (default `X-Hub-Proxy-Secret`).
+    pub proxy_secret_header: String,
+    /// Peer networks whose requests are trusted to come through the proxy.
+    pub trusted_proxies: Vec<IpNet>,
+    /// Authentik group name → capabilities.
+    pub groups: BTreeMap<String, Vec<Capability>>,
+    /// Bearer tokens for scripts and n8n (stored hashed).
+    pub service_tokens: Vec<ServiceToken>,
+}
+
+/// The SSE bus.
+#[derive(Debug, Clone)]
+pub struct SseSettings {
+    /// Heartbeat comment interval (15 s).
+    pub heartbeat: Duration,
+    /// Events queued per connection before a slow client is disconnected (256).
+    pub queue: usize,
+    /// How long events are kept for replay (24 h).
+    pub retention_age: Duration,
+    /// How many events are kept for replay at most (100 000).
+    pub retention_count: i64,
+    /// A connection is closed after this long (30 min, plus up to 10 % jitter); the browser
+    /// reconnects with `Last-Event-ID`, which re-checks its authorization.
+    pub max_lifetime: Duration,
+    /// `retry:` sent to browsers (3 s).
+    pub retry: Duration,
+}
+
+impl Default for SseSettings {
+    fn default() -> Self {
+        Self {
+            heartbeat: Duration::from_secs(15),
+            queue: 256,
+            retention_age: Duration::from_secs(24 * 3600),
+            retention_count: 100_000,
+            max_lifetime: Duration::from_secs(30 * 60),
+            retry: Duration::from_secs(3),
+        }
+    }
+}
+
+/// The webhook inbox and the outbox workers.
+#[derive(Debug, Clone)]
+pub struct WorkerSettings {
+    /// Inbox and outbox worker tasks (1; 0 stops processing, which only tests want).
+    pub workers: usize,
+    /// Attempts before a message is dead-lettered (8).
+    pub max_attempts: i64,
+    /// First retry delay; doubles each attempt (2 s), capped at 10 min.
+    pub backoff: Duration,
+    /// How often an idle worker looks for due work (1 s); new work wakes it at once.
+    pub poll: Duration,
+    /// Largest webhook body accepted (256 KiB).
+    pub webhook_body_limit: usize,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            workers: 1,
+            max_attempts: 8,
+            backoff: Duration::from_secs(2),
+            poll: Duration::from_secs(1),
+            webhook_body_limit: 256 * 1024,
+        }
+    }
+}
+
+/// ERPNext (Frappe).
+#[derive(Debug, Clone)]
+pub struct FrappeSettings {
+    /// Site URL.
+    pub url: String,
+    /// API key of the hub's service user.
+    pub api_key: String,
+    /// Its API secret.
+    pub api_secret: SecretString,
+    /// Per-request timeout (30 s).
+    pub timeout: Duration,
+}
+
+/// Frappe's outgoing webhooks and the catch-up poll (these work without API credentials for
+/// the webhooks; the poll needs them).
+#[derive(Debug, Clone)]
+pub struct FrappeWebhookSettings {
+    /// Webhook name → its secret ("Enable Security" on the Webhook document).
+    pub secrets: BTreeMap<String, SecretString>,
+    /// The catch-up poll interval (60 s; zero turns it off).
+    pub poll_interval: Duration,
+    /// The doctypes the poll watches.
+    pub poll_doctypes: Vec<String>,
+}
+
+impl Default for FrappeWebhookSettings {
+    fn default() -> Self {
+        Self {
+            secrets: BTreeMap::new(),
+            poll_interval: Duration::from_secs(60),
+            poll_doctypes: vec![
+                "Issue".to_owned(),
+                "Communication".to_owned(),
+                "Dispatch Job".to_owned(),
+            ],
+        }
+    }
+}
+
+/// Everything the hub reads at start.
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Address to listen on (`0.0.0.0:3300`).
+    pub listen: SocketAddr,
+    /// The store.
+    pub database: DatabaseUrl,
+    /// Staff and service authentication.
+    pub auth: AuthSettings,
+    /// The SSE bus.
+    pub sse: SseSettings,
+    /// The inbox and outbox workers.
+    pub workers: WorkerSettings,
+    /// ERPNext, when configured.
+    pub frappe: Option<FrappeSettings>,
+    /// Frappe webhooks and the catch-up poll.
+    pub frappe_webhooks: FrappeWebhookSettings,
+    /// Log as JSON lines (default) or human-readable text (`HUB_LOG_FORMAT=text`).
+    pub log_json: bool,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            listen: SocketAddr::from(([0, 0, 0, 0], 3300)),
+            database: DatabaseUrl::SqliteMemory,
+            auth: AuthSettings {
+                proxy_secret_header: DEFAULT_PROXY_SECRET_HEADER.to_owned(),
+                ..AuthSettings::default()
+            },
+            sse: SseSettings::default(),
+            workers: WorkerSettings::default(),
+            frappe: None,
+            frappe_webhooks: FrappeWebhookSettings::default(),
+            log_json: true,
+        }
+    }
+}
+
+/// The default header that carries the proxy secret.
+pub const DEFAULT_PROXY_SECRET_HEADER: &str = "x-hub-proxy-secret";
+
+/// The TOML file's shape: the environment variables' names, lower case, without `HUB_`, in
+/// sections (see the README).
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileConfig {
+    listen: Option<String>,
+    database_url: Option<String>,
+    data_dir: Option<String>,
+    log_format: Option<String>,
+    #[serde(default)]
+    auth: FileAuth,
+    #[serde(default)]
+    sse: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    workers: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    frappe: BTreeMap<String, toml::Value>,
+}
+
+#[derive(Debug, Default, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileAuth {
+    proxy_secret: Option<String>,
+    proxy_secret_header: Option<String>,
+    #[serde(default)]
+    trusted_proxies: Vec<String>,
+    #[serde(default)]
+    groups: BTreeMap<String, Vec<String>>,
+    #[serde(default)]
+    service_tokens: Vec<FileToken>,
+}
+
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileToken {
+    name: String,
+    sha256: String,
+    capabilities: Vec<String>,
+}
+
+/// Reads one setting: the environment first, then the file.
+struct Source<'a> {
+    env: &'a dyn Fn(&str) -> Option<String>,
+    file: FileConfig,
+}
+
+impl Source<'_> {
+    fn env(&self, var: &str) -> Option<String> {
+        (self.env)(var).filter(|v| !v.trim().is_empty())
+    }
+
+    fn section(&self, var: &str, section: &str, key: &str) -> Result<Option<String>, ConfigError> {
+        if let Some(v) = self.env(var) {
+            return Ok(Some(v));
+        }
+        let table = match section {
+            "sse" => &self.file.sse,
+            "workers" => &self.file.workers,
+            _ => &self.file.frappe,
+        };
+        Ok(match table.get(key) {
+            None => None,
+            Some(toml::Value::String(s)) => Some(s.clone()),
+            Some(toml::Value::Integer(i)) => Some(i.to_string()),
+            Some(toml::Value::Float(f)) => Some(f.to_string()),
+            Some(toml::Value::Boolean(b)) => Some(b.to_string()),
+            Some(toml::Value::Array(items)) => Some(
+                items
+                    .iter()
+                    .map(|v| match v {
+                        toml::Value::String(s) => s.clone(),
+                        toml::Value::Integer(i) => i.to_string(),
+                        toml::Value::Float(f) => f.to_string(),
+                        toml::Value::Boolean(b) => b.to_string(),
+                        _ => String::new(),
+                    })
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            Some(toml::Value::Table(t)) => Some(
+                t.iter()
+                    .map(|(k, v)| format!("{k}={}", v.as_str().unwrap_or_default()))
+                    .collect::<Vec<_>>()
+                    .join(","),
+            ),
+            Some(_) => {
+                return Err(ConfigError::new(
+                    var,
+                    format!("[{section}] {key} has an unsupported type"),
+                ));
+            }
+        })
+    }
+}
+
+fn parse_secs(var: &str, raw: &str, allow_zero: bool) -> Result<Duration, ConfigError> {
+    let secs: f64 = raw
+        .trim()
+        .parse()
+        .map_err(|_| ConfigError::new(var, "expected a number of seconds"))?;
+    if !secs.is_finite() || secs < 0.0 || (!allow_zero && secs == 0.0) || secs > 31_536_000.0 {
+        return Err(ConfigError::new(
+            var,
+            "out of range (seconds, more than 0, at most a year)",
+        ));
+    }
+    Ok(Duration::from_secs_f64(secs))
+}
+
+fn parse_count(var: &str, raw: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
+    let n: u64 = raw
+        .trim()
+        .parse()
+        .map_err(|_| ConfigError::new(var, "expected a whole number"))?;
+    if n < min || n > max {
+        return Err(ConfigError::new(
+            var,
+            format!("must be between {min} and {max}"),
+        ));
+    }
+    Ok(n)
+}
+
+fn parse_caps(var: &str, list: &[String]) -> Result<Vec<Capability>, ConfigError> {
+    let mut out = Vec::new();
+    for c in list {
+        let c = c.trim();
+        if c.is_empty() {
+            continue;
+        }
+        if c == "*" {
+            out.extend(Capability::ALL.iter().copied());
+            continue;
+        }
+        out.push(Capability::parse(c).ok_or_else(|| {
+            ConfigError::new(
+                var,
+                format!(
+                    "unknown capability {c:?} (known: {})",
+                    Capability::ALL
+                        .iter()
+                        .map(|c| c.as_str())
+                        .collect::<Vec<_>>()
+                        .join(", ")
+                ),
+            )
+        })?);
+    }
+    out.sort();
+    out.dedup();
+    Ok(out)
+}
+
+/// `Group A=dispatch,devices:read;Group B=*`.
+fn parse_groups(var: &str, raw: &str) -> Result<BTreeMap<String, Vec<Capability>>, ConfigError> {
+    let mut out = BTreeMap::new();
+    for entry in raw.split(';').filter(|e| !e.trim().is_empty()) {
+        let (group, caps) = entry
+            .split_once('=')
+            .ok_or_else(|| ConfigError::new(var, "expected Group=cap,cap;Group=cap"))?;
+        let caps: Vec<String> = caps.split(',').map(str::to_owned).collect();
+        out.insert(group.trim().to_owned(), parse_caps(var, &caps)?);
+    }
+    Ok(out)
+}
+
+/// `name:sha256hex:cap,cap;name2:...`.
+fn parse_tokens(var: &str, raw: &str) -> Result<Vec<ServiceToken>, ConfigError> {
+    raw.split(';')
+        .filter(|e| !e.trim().is_empty())
+        .map(|entry| {
+            let mut parts = entry.trim().splitn(3, ':');
+            let (Some(name), Some(hash), Some(caps)) = (parts.next(), parts.next(), parts.next())
+            else {
+                return Err(ConfigError::new(
+                    var,
+                    "expected name:sha256-hex:cap,cap (entries separated by ;)",
+                ));
+            };
+            let caps: Vec<String> = caps.split(',').map(str::to_owned).collect();
+            ServiceToken::from_hex(name.trim(), hash.trim(), parse_caps(var, &caps)?)
+                .map_err(|m| ConfigError::new(var, m))
+        })
+        .collect()
+}
+
+/// `name=secret,name2=secret2`, or one bare secret (named `default`).
+fn parse_secrets(var: &str, raw: &str) -> Result<BTreeMap<String, SecretString>, ConfigError> {
+    let mut out = BTreeMap::new();
+    for entry in raw.split(',').filter(|e| !e.trim().is_empty()) {
+        let (name, secret) = match entry.split_once('=') {
+            Some((n, s)) => (n.trim().to_owned(), s.trim().to_owned()),
+            None => ("default".to_owned(), entry.trim().to_owned()),
+        };
+        if secret.is_empty() {
+            return Err(ConfigError::new(
+                var,
+                format!("webhook {name:?} has an empty secret"),
+            ));
+        }
+        out.insert(name, SecretString::from(secret));
+    }
+    Ok(out)
+}
+
+impl Settings {
+    /// Reads the process environment (and the TOML file it or `file` names).
+    pub fn from_env(file: Option<&Path>) -> Result<Self, ConfigError> {
+        Self::load(&|k| std::env::var(k).ok(), file)
+    }
+
+    /// Reads settings from `env` (a lookup of variables) over an optional TOML file.
+    pub fn load(
+        env: &dyn Fn(&str) -> Option<String>,
+        file: Option<&Path>,
+    ) -> Result<Self, ConfigError> {
+        let file_path = file.map(Path::to_path_buf).or_else(|| {
+            env("HUB_CONFIG_FILE")
+                .filter(|v| !v.is_empty())
+                .map(PathBuf::from)
+        });
+        let file = match &file_path {
+            None => FileConfig::default(),
+            Some(p) => {
+                let text = std::fs::read_to_string(p).map_err(|e| {
+                    ConfigError::new(
+                        "HUB_CONFIG_FILE",
+                        format!("cannot read {}: {e}", p.display()),
+                    )
+                })?;
+                toml::from_str(&text).map_err(|e| {
+                    ConfigError::new(
+                        "HUB_CONFIG_FILE",
+                        format!("{}: {}", p.display(), e.message()),
+                    )
+                })?
+            }
+        };
+        let src = Source { env, file };
+        let mut s = Settings::default();
+
+        if let Some(raw) = src.env("HUB_LISTEN").or_else(|| src.file.listen.clone()) {
+            s.listen = raw.trim().parse().map_err(|_| {
+                ConfigError::new("HUB_LISTEN", "expected host:port, e.g. 0.0.0.0:3300")
+            })?;
+        }
+        s.database = match src
+            .env("HUB_DATABASE_URL")
+            .or_else(|| src.file.database_url.clone())
+        {
+            Some(url) => DatabaseUrl::parse(&url)?,
+            None => {
+                let dir = src
+                    .env("HUB_DATA_DIR")
+                    .or_else(|| src.file.data_dir.clone())
+                    .unwrap_or_else(|| "data".to_owned());
+                DatabaseUrl::SqliteFile(PathBuf::from(dir).join("hub.db"))
+            }
+        };
+        if let Some(f) = src
+            .env("HUB_LOG_FORMAT")
+            .or_else(|| src.file.log_format.clone())
+        {
+            s.log_json = match f.trim() {
+                "json" => true,
+                "text" => false,
+                _ => return Err(ConfigError::new("HUB_LOG_FORMAT", "expected json or text")),
+            };
+        }
+
+        // Auth.
+        let fa = &src.file.auth;
+        s.auth.proxy_secret = src
+            .env("HUB_PROXY_SECRET")
+            .or_else(|| fa.proxy_secret.clone())
+            .map(SecretString::from);
+        if let Some(secret) = &s.auth.proxy_secret
+            && secret.expose_secret().len() < 16
+        {
+            return Err(ConfigError::new(
+                "HUB_PROXY_SECRET",
+                "must be at least 16 characters (a random string Traefik adds)",
+            ));
+        }
+        if let Some(h) = src
+            .env("HUB_PROXY_SECRET_HEADER")
+            .or_else(|| fa.proxy_secret_header.clone())
+        {
+            let h = h.trim().to_ascii_lowercase();
+            if http::HeaderName::from_bytes(h.as_bytes()).is_err() || h.starts_with("x-authentik-")
+            {
+                return Err(ConfigError::new(
+                    "HUB_PROXY_SECRET_HEADER",
+                    "must be a header name that is not an X-Authentik-* header",
+                ));
+            }
+            s.auth.proxy_secret_header = h;
+        }
+        let proxies: Vec<String> = match src.env("HUB_TRUSTED_PROXIES") {
+            Some(raw) => raw.split(',').map(str::to_owned).collect(),
+            None => fa.trusted_proxies.clone(),
+        };
+        for p in proxies.iter().map(|p| p.trim()).filter(|p| !p.is_empty()) {
+            let net: IpNet = p
+                .parse()
+                .or_else(|_| p.parse::<std::net::IpAddr>().map(IpNet::from))
+                .map_err(|_| {
+                    ConfigError::new(
+                        "HUB_TRUSTED_PROXIES",
+                        format!("{p:?} is not an IP address or CIDR network"),
+                    )
+                })?;
+            s.auth.trusted_proxies.push(net);
+        }
+        s.auth.groups = match src.env("HUB_GROUP_CAPABILITIES") {
+            Some(raw) => parse_groups("HUB_GROUP_CAPABILITIES", &raw)?,
+            None => {
+                let mut out = BTreeMap::new();
+                for (g, caps) in &fa.groups {
+                    out.insert(g.clone(), parse_caps("[auth.groups]", caps)?);
+                }
+                out
+            }
+        };
+        s.auth.service_tokens = match src.env("HUB_SERVICE_TOKENS") {
+            Some(raw) => parse_tokens("HUB_SERVICE_TOKENS", &raw)?,
+            None => fa
+                .service_tokens
+                .iter()
+                .map(|t| {
+                    let caps = parse_caps("[[auth.service_tokens]]", &t.capabilities)?;
+                    ServiceToken::from_hex(&t.name, &t.sha256, caps)
+                        .map_err(|m| ConfigError::new("[[auth.service_tokens]]", m))
+                })
+                .collect::<Result<_, _>>()?,
+        };
+
+        // SSE.
+        if let Some(v) = src.section("HUB_SSE_HEARTBEAT_SECS", "sse", "heartbeat_secs")? {
+            s.sse.heartbeat = parse_secs("HUB_SSE_HEARTBEAT_SECS", &v, false)?;
+        }
+        if let Some(v) = src.section("HUB_SSE_QUEUE", "sse", "queue")? {
+            s.sse.queue = parse_count("HUB_SSE_QUEUE", &v, 1, 65_536)? as usize;
+        }
+        if let Some(v) = src.section("HUB_SSE_RETENTION_SECS", "sse", "retention_secs")? {
+            s.sse.retention_age = parse_secs("HUB_SSE_RETENTION_SECS", &v, false)?;
+        }
+        if let Some(v) = src.section("HUB_SSE_RETENTION_COUNT", "sse", "retention_count")? {
+            s.sse.retention_count =
+                parse_count("HUB_SSE_RETENTION_COUNT", &v, 1, 100_000_000)? as i64;
+        }
+        if let Some(v) = src.section("HUB_SSE_MAX_LIFETIME_SECS", "sse", "max_lifetime_secs")? {
+            s.sse.max_lifetime = parse_secs("HUB_SSE_MAX_LIFETIME_SECS", &v, false)?;
+        }
+
+        // Workers.
+        if let Some(v) = src.section("HUB_WORKERS", "workers", "workers")? {
+            s.workers.workers = parse_count("HUB_WORKERS", &v, 0, 64)? as usize;
+        }
+        if let Some(v) = src.section("HUB_MAX_ATTEMPTS", "workers", "max_attempts")? {
+            s.workers.max_attempts = parse_count("HUB_MAX_ATTEMPTS", &v, 1, 1000)? as i64;
+        }
+        if let Some(v) = src.section("HUB_RETRY_BACKOFF_SECS", "workers", "backoff_secs")? {
+            s.workers.backoff = parse_secs("HUB_RETRY_BACKOFF_SECS", &v, false)?;
+        }
+        if let Some(v) = src.section("HUB_WEBHOOK_BODY_LIMIT", "workers", "webhook_body_limit")? {
+            s.workers.webhook_body_limit =
+                parse_count("HUB_WEBHOOK_BODY_LIMIT", &v, 1024, 16 * 1024 * 1024)? as usize;
+        }
+
+        // ERPNext.
+        let url = src.section("FRAPPE_URL", "frappe", "url")?;
+        let key = src.section("FRAPPE_API_KEY", "frappe", "api_key")?;
+        let secret = src.section("FRAPPE_API_SECRET", "frappe", "api_secret")?;
+        s.frappe = match (url, key, secret) {
+            (None, None, None) => None,
+            (Some(url), Some(api_key), Some(secret)) => {
+                let parsed = url::Url::parse(url.trim())
+                    .map_err(|e| ConfigError::new("FRAPPE_URL", format!("not a URL: {e}")))?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(ConfigError::new("FRAPPE_URL", "must be an http(s) URL"));
+                }
+                let timeout = match src.section("FRAPPE_TIMEOUT_SECS", "frappe", "timeout_secs")? {
+                    Some(v) => parse_secs("FRAPPE_TIMEOUT_SECS", &v, false)?,
+                    None => Duration::from_secs(30),
+                };
+                Some(FrappeSettings {
+                    url: url.trim().to_owned(),
+                    api_key: api_key.trim().to_owned(),
+                    api_secret: SecretString::from(secret),
+                    timeout,
+                })
+            }
+            (url, key, _) => {
+                let missing = if url.is_none() {
+                    "FRAPPE_URL"
+                } else if key.is_none() {
+                    "FRAPPE_API_KEY"
+                } else {
+                    "FRAPPE_API_SECRET"
+                };
+                return Err(ConfigError::new(
+                    missing,
+                    "ERPNext is half configured: set FRAPPE_URL, FRAPPE_API_KEY and FRAPPE_API_SECRET together",
+                ));
+            }
+        };
+        if let Some(v) = src.section("FRAPPE_WEBHOOK_SECRETS", "frappe", "webhook_secrets")? {
+            s.frappe_webhooks.secrets = parse_secrets("FRAPPE_WEBHOOK_SECRETS", &v)?;
+        }
+        if let Some(v) = src.section("FRAPPE_POLL_SECS", "frappe", "poll_secs")? {
+            s.frappe_webhooks.poll_interval = parse_secs("FRAPPE_POLL_SECS", &v, true)?;
+        }
+        if let Some(v) = src.section("FRAPPE_POLL_DOCTYPES", "frappe", "poll_doctypes")? {
+            s.frappe_webhooks.poll_doctypes = v
+                .split(',')
+                .map(|d| d.trim().to_owned())
+                .filter(|d| !d.is_empty())
+                .collect();
+        }
+        Ok(s)
+    }
+
+    /// The effective settings as JSON with every secret redacted (`hub config check`).
+    pub fn redacted(&self) -> Value {
+        let set = |s: &Option<SecretString>| s.as_ref().map(|_| "[redacted]");
+        json!({
+            "listen": self.listen.to_string(),
+            "database": {"backend": self.database.backend(), "url": self.database.redacted()},
+            "auth": {
+                "proxy_secret": set(&self.auth.proxy_secret),
+                "proxy_secret_header": self.auth.proxy_secret_header,
+                "trusted_proxies": self.auth.trusted_proxies.iter().map(ToString::to_string).collect::<Vec<_>>(),
+                "groups": self.auth.groups.iter().map(|(g, caps)| (g.clone(), json!(caps.iter().map(|c| c.as_str()).collect::<Vec<_>>()))).collect::<serde_json::Map<_, _>>(),
+                "service_tokens": self.auth.service_tokens.iter().map(|t| json!({"name": t.name, "capabilities": t.capabilities.iter().map(|c| c.as_str()).collect::<Vec<_>>(), "sha256": "[redacted]"})).collect::<Vec<_>>(),
+            },
+            "sse": {
+                "heartbeat_secs": self.sse.heartbeat.as_secs_f64(),
+                "queue": self.sse.queue,
+                "retention_secs": self.sse.retention_age.as_secs_f64(),
+                "retention_count": self.sse.retention_count,
+                "max_lifetime_secs": self.sse.max_lifetime.as_secs_f64(),
+            },
+            "workers": {
+                "workers": self.workers.workers,
+                "max_attempts": self.workers.max_attempts,
+                "backoff_secs": self.workers.backoff.as_secs_f64(),
+                "webhook_body_limit": self.workers.webhook_body_limit,
+            },
+            "frappe": match &self.frappe {
+                None => json!("not configured: set FRAPPE_URL, FRAPPE_API_KEY and FRAPPE_API_SECRET"),
+                Some(f) => json!({"url": f.url, "api_key": f.api_key, "api_secret": "[redacted]", "timeout_secs": f.timeout.as_secs_f64()}),
+            },
+            "frappe_webhooks": {
+                "secrets": self.frappe_webhooks.secrets.keys().map(|k| (k.clone(), json!("[redacted]"))).collect::<serde_json::Map<_, _>>(),
+                "poll_secs": self.frappe_webhooks.poll_interval.as_secs_f64(),
+                "poll_doctypes": self.frappe_webhooks.poll_doctypes,
+            },
+            "log_format": if self.log_json { "json" } else { "text" },
+        })
+    }
+}
+
+impl fmt::Display for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let text = serde_json::to_string_pretty(&self.redacted()).map_err(|_| fmt::Error)?;
+        f.write_str(&text)
+    }
+}

@@ -1,0 +1,146 @@
+//! Operations: `/healthz`, `/readyz`, `/metrics`, `/openapi.json`.
+
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::State;
+use axum::response::{IntoResponse, Response};
+use http::StatusCode;
+use http::header::CONTENT_TYPE;
+use serde::Serialize;
+use utoipa::ToSchema;
+
+use crate::state::{AppState, READINESS_TTL};
+
+/// The process answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations", security(()),
+    responses((status = 200, description = "The process is up", body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health { status: "ok" })
+}
+
+/// `{"status": "ok"}`.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// Always `ok`.
+    pub status: &'static str,
+}
+
+/// One dependency's readiness.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Check {
+    /// `ok`, `failing` or `not_configured`.
+    pub status: &'static str,
+    /// What it said, or what to do about it.
+    pub detail: String,
+}
+
+/// Readiness of the store and each upstream.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Readiness {
+    /// `ready` when nothing configured is failing.
+    pub status: &'static str,
+    /// The store.
+    pub store: Check,
+    /// ERPNext.
+    pub erpnext: Check,
+}
+
+/// Ready when the store answers and every configured upstream accepts the hub's credentials;
+/// an upstream that is not configured is named (with what to set) but does not make the hub
+/// unready.
+#[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
+    responses((status = 200, description = "Ready", body = Readiness),
+              (status = 503, description = "Something configured is failing", body = Readiness)))]
+pub async fn readyz(State(state): State<AppState>) -> Response {
+    let store = match state.store.ping().await {
+        Ok(()) => Check {
+            status: "ok",
+            detail: format!("{:?} answers", state.store.backend()).to_lowercase(),
+        },
+        Err(e) => Check {
+            status: "failing",
+            detail: format!("the database does not answer ({})", e.kind()),
+        },
+    };
+    let erpnext = match &state.frappe {
+        None => Check {
+            status: "not_configured",
+            detail: "set FRAPPE_URL, FRAPPE_API_KEY and FRAPPE_API_SECRET".to_owned(),
+        },
+        Some(client) => {
+            let mut cache = state.readiness.lock().await;
+            let fresh = cache
+                .frappe
+                .as_ref()
+                .filter(|(at, _)| at.elapsed() < READINESS_TTL)
+                .map(|(_, r)| r.clone());
+            let result = match fresh {
+                Some(r) => r,
+                None => {
+                    let r = match client.check_auth().await {
+                        Ok(user) => Ok(format!("signed in as {user}")),
+                        Err(e) if e.is_unauthorized() => Err(
+                            "ERPNext rejected the API token: was Generate Keys clicked on the service user? Configure its new secret".to_owned(),
+                        ),
+                        Err(e) => Err(crate::error::from_frappe(&e).message),
+                    };
+                    cache.frappe = Some((Instant::now(), r.clone()));
+                    r
+                }
+            };
+            match result {
+                Ok(detail) => Check {
+                    status: "ok",
+                    detail,
+                },
+                Err(detail) => Check {
+                    status: "failing",
+                    detail,
+                },
+            }
+        }
+    };
+    let ready = store.status == "ok" && erpnext.status != "failing";
+    let body = Readiness {
+        status: if ready { "ready" } else { "not_ready" },
+        store,
+        erpnext,
+    };
+    let status = if ready {
+        StatusCode::OK
+    } else {
+        StatusCode::SERVICE_UNAVAILABLE
+    };
+    (status, Json(body)).into_response()
+}
+
+/// Prometheus metrics: request latency per route, upstream calls, SSE connections, events
+/// published and dropped, inbox and outbox depth.
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
+    responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+pub async fn metrics(State(state): State<AppState>) -> Response {
+    for (queue, name) in [
+        (state.store.inbox(), "inbox"),
+        (state.store.outbox(), "outbox"),
+    ] {
+        if let Ok((pending, dead)) = queue.depth().await {
+            metrics::gauge!("hub_queue_depth", "queue" => name, "status" => "pending")
+                .set(pending as f64);
+            metrics::gauge!("hub_queue_depth", "queue" => name, "status" => "dead")
+                .set(dead as f64);
+        }
+    }
+    (
+        [(CONTENT_TYPE, "text/plain; version=0.0.4")],
+        state.metrics.render(),
+    )
+        .into_response()
+}
+
+/// This document.
+#[utoipa::path(get, path = "/openapi.json", tag = "operations", security(()),
+    responses((status = 200, description = "The OpenAPI document")))]
+pub async fn openapi(State(state): State<AppState>) -> Response {
+    Json(state.openapi.as_ref().clone()).into_response()
+}

@@ -1,0 +1,146 @@
+//! `hub serve --sandbox`: the whole hub on a laptop, with every upstream replaced by an
+//! in-process simulator seeded with a small, realistic ISP (ERPNext: frappe-client's testkit).
+//!
+//! The sandbox trusts staff headers only with the proxy secret, exactly as production does: it
+//! generates one (and a service token and a webhook secret) and prints ready-to-paste `curl`
+//! commands.
+
+use std::collections::BTreeMap;
+use std::fmt::Write as _;
+use std::net::SocketAddr;
+use std::time::Duration;
+
+use frappe_client::testkit::FakeFrappe;
+use secrecy::SecretString;
+
+use crate::auth::{Capability, ServiceToken};
+use crate::config::{DatabaseUrl, FrappeSettings, Settings};
+
+/// The simulators and the generated secrets of a sandbox.
+#[derive(Debug)]
+pub struct Sandbox {
+    /// The fake ERPNext.
+    pub frappe: FakeFrappe,
+    /// The proxy secret staff requests must carry.
+    pub proxy_secret: String,
+    /// A service token with every capability.
+    pub service_token: String,
+    /// The secret of the sandbox's ERPNext webhook.
+    pub webhook_secret: String,
+}
+
+fn random_hex(bytes: usize) -> String {
+    let mut buf = vec![0u8; bytes];
+    if getrandom::fill(&mut buf).is_err() {
+        // No OS randomness: still unique per process, never a fixed secret.
+        let seed = std::process::id() as u64 ^ crate::store::now_ms() as u64;
+        for (i, b) in buf.iter_mut().enumerate() {
+            *b = (seed.rotate_left(i as u32 % 64) >> (i % 8)) as u8;
+        }
+    }
+    buf.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// The staff group the sandbox's dispatchers are in.
+pub const DISPATCH_GROUP: &str = "Gigafibre Dispatch";
+/// The staff group with every capability.
+pub const ADMIN_GROUP: &str = "Hub Admins";
+
+/// Starts the simulators and points `settings` at them (an in-memory store, generated secrets).
+pub async fn prepare(mut settings: Settings) -> anyhow::Result<(Settings, Sandbox)> {
+    let frappe = FakeFrappe::start().await?;
+    let sandbox = Sandbox {
+        proxy_secret: random_hex(16),
+        service_token: random_hex(24),
+        webhook_secret: random_hex(16),
+        frappe,
+    };
+    settings.database = DatabaseUrl::SqliteMemory;
+    settings.auth.proxy_secret = Some(SecretString::from(sandbox.proxy_secret.clone()));
+    settings.auth.groups = BTreeMap::from([
+        (
+            DISPATCH_GROUP.to_owned(),
+            vec![
+                Capability::Dispatch,
+                Capability::TicketsRead,
+                Capability::CustomersRead,
+                Capability::Alerts,
+            ],
+        ),
+        (ADMIN_GROUP.to_owned(), Capability::ALL.to_vec()),
+    ]);
+    settings.auth.service_tokens = vec![ServiceToken::from_secret(
+        "sandbox-n8n",
+        &sandbox.service_token,
+        Capability::ALL.to_vec(),
+    )];
+    settings.frappe = Some(FrappeSettings {
+        url: sandbox.frappe.url().to_string(),
+        api_key: sandbox.frappe.api_key().to_owned(),
+        api_secret: SecretString::from(sandbox.frappe.api_secret().to_owned()),
+        timeout: Duration::from_secs(10),
+    });
+    settings.frappe_webhooks.secrets = BTreeMap::from([(
+        "sandbox".to_owned(),
+        SecretString::from(sandbox.webhook_secret.clone()),
+    )]);
+    settings.frappe_webhooks.poll_interval = Duration::from_secs(10);
+    Ok((settings, sandbox))
+}
+
+/// The banner printed at start: what runs, and `curl` commands to try it.
+pub fn instructions(addr: SocketAddr, sandbox: &Sandbox, header: &str) -> String {
+    let host = if addr.ip().is_unspecified() {
+        format!("127.0.0.1:{}", addr.port())
+    } else {
+        addr.to_string()
+    };
+    let staff = format!(
+        "-H '{header}: {}' -H 'X-Authentik-Username: marie' -H 'X-Authentik-Email: marie@gigafibre.ca' -H 'X-Authentik-Groups: {DISPATCH_GROUP}'",
+        sandbox.proxy_secret
+    );
+    let body = format!(
+        r#"{{"doctype":"Issue","name":"ISS-2026-00001","modified":"{}","customer":"Marie-Claude Tremblay","status":"Replied"}}"#,
+        chrono_now()
+    );
+    let signature = frappe_client::webhook::sign_webhook(&sandbox.webhook_secret, body.as_bytes());
+    let mut out = String::new();
+    let _ = writeln!(out, "hub sandbox listening on http://{host}");
+    let _ = writeln!(out, "  ERPNext (fake, seeded): {}", sandbox.frappe.url());
+    let _ = writeln!(out, "  store: SQLite in memory");
+    let _ = writeln!(out);
+    let _ = writeln!(
+        out,
+        "# who am I, as a dispatcher (staff headers count only with the proxy secret):"
+    );
+    let _ = writeln!(out, "curl -s http://{host}/whoami {staff}");
+    let _ = writeln!(out, "# watch the live events (leave it running):");
+    let _ = writeln!(
+        out,
+        "curl -N 'http://{host}/events?topic=/dispatch&topic=/tickets/*&topic=/customers/*' {staff}"
+    );
+    let _ = writeln!(
+        out,
+        "# post a signed ERPNext webhook and see it arrive above:"
+    );
+    let _ = writeln!(
+        out,
+        "curl -s -X POST 'http://{host}/webhooks/frappe?event=on_update' -H 'X-Frappe-Webhook-Signature: {signature}' --data-raw '{body}'"
+    );
+    let _ = writeln!(out, "# as a script, with the service token:");
+    let _ = writeln!(
+        out,
+        "curl -s http://{host}/admin/dead-letters/inbox -H 'Authorization: Bearer {}'",
+        sandbox.service_token
+    );
+    let _ = writeln!(out, "# readiness:");
+    let _ = writeln!(out, "curl -s http://{host}/readyz");
+    out
+}
+
+/// Now as Frappe writes `modified` (UTC here).
+fn chrono_now() -> String {
+    chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
+        .format("%Y-%m-%d %H:%M:%S%.6f")
+        .to_string()
+}

@@ -1,0 +1,72 @@
+//! [`AppState`]: what every handler can reach. Cheap to clone.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use metrics_exporter_prometheus::PrometheusHandle;
+use tokio::sync::{Mutex, Notify, watch};
+
+use crate::auth::RouteTable;
+use crate::bus::Bus;
+use crate::config::Settings;
+use crate::error::AppError;
+use crate::store::Store;
+
+/// ERPNext's readiness, remembered for a few seconds so that `/readyz` probes do not hammer it.
+#[derive(Debug, Default)]
+pub struct ReadinessCache {
+    /// When ERPNext was last checked, and what it said (`Err` holds the reason).
+    pub frappe: Option<(Instant, Result<String, String>)>,
+}
+
+/// How long a readiness answer is reused.
+pub const READINESS_TTL: Duration = Duration::from_secs(10);
+
+/// The hub's shared state.
+#[derive(Clone)]
+pub struct AppState {
+    /// The settings it started with.
+    pub settings: Arc<Settings>,
+    /// The store.
+    pub store: Store,
+    /// The SSE bus.
+    pub bus: Bus,
+    /// ERPNext, when configured.
+    pub frappe: Option<frappe_client::Client>,
+    /// What each route requires (from the OpenAPI document).
+    pub routes: Arc<RouteTable>,
+    /// The OpenAPI document.
+    pub openapi: Arc<utoipa::openapi::OpenApi>,
+    /// The Prometheus recorder.
+    pub metrics: PrometheusHandle,
+    /// Wakes the inbox workers when a webhook arrives.
+    pub inbox_wake: Arc<Notify>,
+    /// Wakes the outbox workers when a write is queued.
+    pub outbox_wake: Arc<Notify>,
+    /// Cached upstream readiness.
+    pub readiness: Arc<Mutex<ReadinessCache>>,
+    /// Turns true when the hub shuts down (SSE streams end, workers stop).
+    pub shutdown: watch::Receiver<bool>,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("store", &self.store.backend())
+            .field("bus", &self.bus)
+            .field("frappe", &self.frappe.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+impl AppState {
+    /// The ERPNext client, or the 503 that says what to configure.
+    pub fn frappe(&self) -> Result<&frappe_client::Client, AppError> {
+        self.frappe.as_ref().ok_or_else(|| {
+            AppError::not_configured(
+                "erpnext",
+                &["FRAPPE_URL", "FRAPPE_API_KEY", "FRAPPE_API_SECRET"],
+            )
+        })
+    }
+}

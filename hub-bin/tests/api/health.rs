@@ -1,0 +1,82 @@
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::Value;
+
+use crate::helpers::{Db, spawn_app, spawn_app_with};
+
+#[tokio::test]
+async fn healthz_answers_and_readyz_names_each_dependency() {
+    let t = spawn_app().await;
+    let r = t.http.get(t.at("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let r = t.http.get(t.at("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["status"], "ready");
+    assert_eq!(body["store"]["status"], "ok");
+    assert_eq!(body["erpnext"]["status"], "ok");
+    assert_eq!(body["erpnext"]["detail"], "signed in as Administrator");
+}
+
+#[tokio::test]
+async fn an_unconfigured_upstream_is_named_but_does_not_make_the_hub_unready() {
+    let t = spawn_app_with(Db::Sqlite, |s| s.frappe = None).await;
+    let r = t.http.get(t.at("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    insta::assert_json_snapshot!(body["erpnext"]);
+}
+
+#[tokio::test]
+async fn a_rejected_erpnext_token_makes_the_hub_unready_and_says_why() {
+    let t = spawn_app_with(Db::Sqlite, |s| {
+        if let Some(f) = &mut s.frappe {
+            f.api_secret = secrecy::SecretString::from("regenerated-elsewhere");
+        }
+    })
+    .await;
+    let r = t.http.get(t.at("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["status"], "not_ready");
+    insta::assert_json_snapshot!(body["erpnext"]);
+    assert!(!body.to_string().contains("regenerated-elsewhere"));
+}
+
+#[tokio::test]
+async fn metrics_and_openapi_are_served() {
+    let t = spawn_app().await;
+    t.http.get(t.at("/healthz")).send().await.unwrap();
+    let text = t
+        .http
+        .get(t.at("/metrics"))
+        .send()
+        .await
+        .unwrap()
+        .text()
+        .await
+        .unwrap();
+    assert!(text.contains("hub_queue_depth"), "{text}");
+    let doc: Value = t
+        .http
+        .get(t.at("/openapi.json"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert!(doc["paths"]["/events"]["get"].is_object());
+    assert!(doc["components"]["securitySchemes"]["service_token"].is_object());
+}
+
+#[tokio::test]
+async fn an_unknown_route_is_a_json_404() {
+    let t = spawn_app().await;
+    let r = t.http.get(t.at("/nope")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::NOT_FOUND);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["error"]["code"], "not_found");
+    tokio::time::sleep(Duration::from_millis(1)).await;
+}

@@ -1,0 +1,11 @@
+//! The hub's API tests: the real router on 127.0.0.1:0, against SQLite and PostgreSQL.
+#![allow(unreachable_pub, missing_docs)]
+
+mod helpers;
+
+mod auth;
+mod events;
+mod health;
+mod process;
+mod queues;
+mod webhooks;

@@ -1,0 +1,277 @@
+//! The `hub` binary itself: `config check`, `serve --sandbox`, and a `kill -9` between a
+//! webhook's acknowledgement and its processing.
+
+use std::io::{BufRead, BufReader};
+use std::process::{Child, Command, Stdio};
+use std::time::Duration;
+
+use reqwest::StatusCode;
+use serde_json::{Value, json};
+
+use crate::helpers::{PROXY_SECRET, SseClient, WEBHOOK_SECRET};
+
+const HUB: &str = env!("CARGO_BIN_EXE_hub");
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// A hub process that is killed when dropped.
+struct Proc(Child);
+
+impl Drop for Proc {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn clean_env(cmd: &mut Command) -> &mut Command {
+    for (k, _) in std::env::vars() {
+        if k.starts_with("HUB_") || k.starts_with("FRAPPE_") {
+            cmd.env_remove(k);
+        }
+    }
+    cmd.env("HUB_LOG_FORMAT", "text").env("RUST_LOG", "warn")
+}
+
+async fn wait_ready(port: u16) {
+    let http = reqwest::Client::new();
+    for _ in 0..200 {
+        if let Ok(r) = http
+            .get(format!("http://127.0.0.1:{port}/healthz"))
+            .send()
+            .await
+            && r.status() == StatusCode::OK
+        {
+            return;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    panic!("the hub did not start on port {port}");
+}
+
+#[test]
+fn config_check_names_the_bad_variable_and_exits_2() {
+    let out = clean_env(&mut Command::new(HUB))
+        .args(["config", "check"])
+        .env("HUB_TRUSTED_PROXIES", "10.0.0.0/8,not-a-network")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("HUB_TRUSTED_PROXIES"), "{err}");
+    let out = clean_env(&mut Command::new(HUB))
+        .args(["config", "check"])
+        .env("FRAPPE_URL", "https://erp.example.com")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("FRAPPE_API_KEY"));
+}
+
+#[test]
+fn config_check_prints_the_effective_settings_with_secrets_redacted() {
+    let token_hash = hub::auth::ServiceToken::hash_hex("n8n-secret-token");
+    let out = clean_env(&mut Command::new(HUB))
+        .args(["config", "check"])
+        .env(
+            "HUB_DATABASE_URL",
+            "postgres://hub:db-password-123@db:5432/hub",
+        )
+        .env("HUB_PROXY_SECRET", "proxy-secret-abcdefghijkl")
+        .env(
+            "HUB_GROUP_CAPABILITIES",
+            "Gigafibre Dispatch=dispatch,tickets:read;Hub Admins=*",
+        )
+        .env("HUB_SERVICE_TOKENS", format!("n8n:{token_hash}:dispatch"))
+        .env("FRAPPE_URL", "https://erp.example.com")
+        .env("FRAPPE_API_KEY", "hubkey")
+        .env("FRAPPE_API_SECRET", "frappe-secret-xyz")
+        .env(
+            "FRAPPE_WEBHOOK_SECRETS",
+            "issues=whsecret-1,jobs=whsecret-2",
+        )
+        .output()
+        .unwrap();
+    assert_eq!(
+        out.status.code(),
+        Some(0),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8_lossy(&out.stdout);
+    for secret in [
+        "db-password-123",
+        "proxy-secret-abcdefghijkl",
+        "frappe-secret-xyz",
+        "whsecret-1",
+        &token_hash,
+    ] {
+        assert!(!text.contains(secret), "{secret} leaked: {text}");
+    }
+    let v: Value = serde_json::from_str(&text).unwrap();
+    insta::assert_json_snapshot!(v);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_webhook_acknowledged_before_a_kill_9_is_processed_after_restart() {
+    let dir =
+        std::env::temp_dir().join(format!("hub-kill9-{}-{}", std::process::id(), free_port()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let db = format!("sqlite://{}/hub.db", dir.display());
+    let port = free_port();
+    let start = |workers: &str| {
+        Proc(
+            clean_env(&mut Command::new(HUB))
+                .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+                .env("HUB_DATABASE_URL", &db)
+                .env("HUB_WORKERS", workers)
+                .env("HUB_PROXY_SECRET", PROXY_SECRET)
+                .env(
+                    "HUB_GROUP_CAPABILITIES",
+                    "Gigafibre Dispatch=dispatch,tickets:read,customers:read",
+                )
+                .env("FRAPPE_WEBHOOK_SECRETS", format!("test={WEBHOOK_SECRET}"))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null())
+                .spawn()
+                .unwrap(),
+        )
+    };
+    // Workers off: the delivery is acknowledged (stored) but not processed.
+    let mut first = start("0");
+    wait_ready(port).await;
+    let body = serde_json::to_vec(&json!({"doctype": "Issue", "name": "ISS-2026-00042", "modified": "2026-12-02 11:00:00.000001"})).unwrap();
+    let sig = frappe_client::webhook::sign_webhook(WEBHOOK_SECRET, &body);
+    let http = reqwest::Client::new();
+    let r = http
+        .post(format!(
+            "http://127.0.0.1:{port}/webhooks/frappe?event=after_insert"
+        ))
+        .header("X-Frappe-Webhook-Signature", sig)
+        .body(body)
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    // kill -9.
+    first.0.kill().unwrap();
+    first.0.wait().unwrap();
+    drop(first);
+    let _second = start("1");
+    wait_ready(port).await;
+    let mut found = None;
+    for _ in 0..50 {
+        let mut sse = SseClient::open(
+            http.get(format!(
+                "http://127.0.0.1:{port}/events?topic=/tickets/*&last_event_id=0"
+            ))
+            .header("x-hub-proxy-secret", PROXY_SECRET)
+            .header("X-Authentik-Username", "marie")
+            .header("X-Authentik-Groups", "Gigafibre Dispatch"),
+        )
+        .await;
+        if let Some(f) = sse.next_event(Duration::from_millis(200)).await {
+            found = Some(f);
+            break;
+        }
+    }
+    let f = found.expect("the acknowledged webhook was processed after the restart");
+    assert_eq!(f.event.as_deref(), Some("ticket.created"));
+    assert_eq!(f.json()["data"]["name"], "ISS-2026-00042");
+    let _ = std::fs::remove_dir_all(&dir);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_sandbox_prints_commands_that_work() {
+    let mut child = Proc(
+        clean_env(&mut Command::new(HUB))
+            .args(["serve", "--sandbox", "--listen", "127.0.0.1:0"])
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let stdout = child.0.stdout.take().unwrap();
+    let banner = tokio::task::spawn_blocking(move || {
+        let mut lines = Vec::new();
+        for line in BufReader::new(stdout).lines() {
+            let line = line.unwrap_or_default();
+            let last = line.contains("/readyz");
+            lines.push(line);
+            if last {
+                break;
+            }
+        }
+        lines
+    })
+    .await
+    .unwrap();
+    let port: u16 = banner
+        .iter()
+        .find_map(|l| l.strip_prefix("hub sandbox listening on http://127.0.0.1:"))
+        .and_then(|p| p.trim().parse().ok())
+        .expect("the banner says where the sandbox listens");
+    wait_ready(port).await;
+    let secret = banner
+        .iter()
+        .find_map(|l| l.split("x-hub-proxy-secret: ").nth(1))
+        .and_then(|s| s.split('\'').next())
+        .expect("the banner prints the proxy secret")
+        .to_owned();
+    let hook = banner
+        .iter()
+        .find(|l| l.contains("X-Frappe-Webhook-Signature"))
+        .expect("the banner prints a signed webhook")
+        .clone();
+    let http = reqwest::Client::new();
+    let me: Value = http
+        .get(format!("http://127.0.0.1:{port}/whoami"))
+        .header("x-hub-proxy-secret", &secret)
+        .header("X-Authentik-Username", "marie")
+        .header("X-Authentik-Groups", "Gigafibre Dispatch")
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(me["kind"], "staff");
+    // Run the printed webhook command's request.
+    let sig = hook
+        .split("X-Frappe-Webhook-Signature: ")
+        .nth(1)
+        .unwrap()
+        .split('\'')
+        .next()
+        .unwrap();
+    let data = hook
+        .split("--data-raw '")
+        .nth(1)
+        .unwrap()
+        .trim_end_matches('\'');
+    let r = http
+        .post(format!(
+            "http://127.0.0.1:{port}/webhooks/frappe?event=on_update"
+        ))
+        .header("X-Frappe-Webhook-Signature", sig)
+        .body(data.to_owned())
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::ACCEPTED);
+    let ready: Value = http
+        .get(format!("http://127.0.0.1:{port}/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(ready["status"], "ready", "{ready}");
+}
