@@ -728,3 +728,109 @@ impl fmt::Display for Settings {
         f.write_str(&text)
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::collections::HashMap;
+
+    use super::*;
+
+    fn load(vars: &[(&str, &str)], file: Option<&Path>) -> Result<Settings, ConfigError> {
+        let map: HashMap<String, String> = vars
+            .iter()
+            .map(|(k, v)| ((*k).to_owned(), (*v).to_owned()))
+            .collect();
+        Settings::load(&|k| map.get(k).cloned(), file)
+    }
+
+    #[test]
+    fn defaults_need_no_variable_and_leave_upstreams_unconfigured() {
+        let s = load(&[], None).unwrap();
+        assert_eq!(s.listen.port(), 3300);
+        assert!(s.frappe.is_none());
+        assert!(matches!(s.database, DatabaseUrl::SqliteFile(ref p) if p.ends_with("data/hub.db")));
+        assert_eq!(s.sse.heartbeat, Duration::from_secs(15));
+    }
+
+    #[test]
+    fn each_bad_value_names_its_variable() {
+        for (var, value) in [
+            ("HUB_LISTEN", "port 80"),
+            ("HUB_DATABASE_URL", "mysql://x"),
+            ("HUB_PROXY_SECRET", "short"),
+            ("HUB_TRUSTED_PROXIES", "10.0.0.0/33"),
+            ("HUB_GROUP_CAPABILITIES", "Dispatch=dispatch,teleport"),
+            ("HUB_SERVICE_TOKENS", "n8n:abc:dispatch"),
+            ("HUB_SSE_QUEUE", "0"),
+            ("HUB_SSE_HEARTBEAT_SECS", "-1"),
+            ("HUB_WORKERS", "many"),
+            ("FRAPPE_POLL_SECS", "soon"),
+            ("HUB_LOG_FORMAT", "xml"),
+        ] {
+            let err = load(&[(var, value)], None).unwrap_err();
+            assert_eq!(err.var, var, "{err}");
+            if matches!(var, "HUB_PROXY_SECRET" | "HUB_SERVICE_TOKENS") {
+                assert!(
+                    !err.to_string().contains(value),
+                    "a secret is never echoed: {err}"
+                );
+            }
+        }
+        let err = load(&[("FRAPPE_URL", "https://erp.example.com")], None).unwrap_err();
+        assert_eq!(err.var, "FRAPPE_API_KEY");
+    }
+
+    #[test]
+    fn a_toml_file_is_read_and_the_environment_overrides_it() {
+        let dir = std::env::temp_dir().join(format!("hub-config-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("hub.toml");
+        let hash = ServiceToken::hash_hex("tok");
+        std::fs::write(
+            &path,
+            format!(
+                r#"
+listen = "127.0.0.1:4000"
+database_url = "sqlite::memory:"
+
+[auth]
+proxy_secret = "0123456789abcdef0123"
+trusted_proxies = ["172.18.0.0/16"]
+groups = {{ "Gigafibre Dispatch" = ["dispatch", "tickets:read"], "Hub Admins" = ["*"] }}
+service_tokens = [{{ name = "n8n", sha256 = "{hash}", capabilities = ["dispatch"] }}]
+
+[sse]
+heartbeat_secs = 5
+queue = 64
+
+[frappe]
+url = "https://erp.example.com"
+api_key = "k"
+api_secret = "s"
+webhook_secrets = {{ issues = "w1" }}
+poll_doctypes = ["Issue"]
+"#
+            ),
+        )
+        .unwrap();
+        let s = load(&[("HUB_SSE_QUEUE", "32")], Some(&path)).unwrap();
+        assert_eq!(s.listen.port(), 4000);
+        assert_eq!(s.sse.heartbeat, Duration::from_secs(5));
+        assert_eq!(s.sse.queue, 32, "the variable wins over the file");
+        assert_eq!(s.auth.trusted_proxies.len(), 1);
+        assert_eq!(s.auth.groups["Hub Admins"].len(), Capability::ALL.len());
+        assert_eq!(s.auth.service_tokens[0].name, "n8n");
+        assert!(s.frappe.is_some());
+        assert!(s.frappe_webhooks.secrets.contains_key("issues"));
+        assert_eq!(s.frappe_webhooks.poll_doctypes, ["Issue"]);
+        let shown = s.to_string();
+        assert!(
+            !shown.contains("0123456789abcdef0123") && !shown.contains("\"w1\""),
+            "{shown}"
+        );
+        std::fs::write(&path, "lisen = \"typo\"\n").unwrap();
+        let err = load(&[], Some(&path)).unwrap_err();
+        assert_eq!(err.var, "HUB_CONFIG_FILE");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+}

@@ -219,12 +219,12 @@ pub async fn poll_once(state: &AppState) -> Result<usize, String> {
             .map_err(|e| e.to_string())?
         else {
             // First run: start from now (the newest document), do not replay history.
-            let newest = docs
+            let query = docs
                 .list()
                 .fields(["name", "modified"])
                 .order_by("modified desc")
-                .page_size(1)
-                .page()
+                .page_size(1);
+            let newest = crate::upstream::timed("erpnext", "list", query.page())
                 .await
                 .map_err(|e| e.to_string())?;
             let start = newest
@@ -240,12 +240,12 @@ pub async fn poll_once(state: &AppState) -> Result<usize, String> {
             continue;
         };
         loop {
-            let page = docs
+            let query = docs
                 .list()
                 .filter(Filter::gt("modified", since.as_str()))
                 .order_by("modified asc")
-                .page_size(200)
-                .page()
+                .page_size(200);
+            let page = crate::upstream::timed("erpnext", "list", query.page())
                 .await
                 .map_err(|e| e.to_string())?;
             let n = page.items.len();

@@ -10,6 +10,7 @@ pub mod sandbox;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod upstream;
 pub mod worker;
 
 use std::future::Future;

@@ -91,10 +91,15 @@ fn main() -> ExitCode {
                 settings.listen = listen;
             }
             hub::telemetry::init_logs(settings.log_json);
-            let runtime = match tokio::runtime::Builder::new_multi_thread()
-                .enable_all()
-                .build()
+            let mut builder = tokio::runtime::Builder::new_multi_thread();
+            if let Some(n) = std::env::var("HUB_RUNTIME_THREADS")
+                .ok()
+                .and_then(|v| v.trim().parse::<usize>().ok())
+                .filter(|n| (1..=256).contains(n))
             {
+                builder.worker_threads(n);
+            }
+            let runtime = match builder.enable_all().build() {
                 Ok(r) => r,
                 Err(e) => {
                     eprintln!("hub: cannot start the runtime: {e}");
@@ -123,7 +128,13 @@ async fn serve(settings: hub::config::Settings, sandbox: bool) -> anyhow::Result
     let app = hub::Application::build(settings).await?;
     let addr = app.local_addr()?;
     match &simulators {
-        Some(sb) => println!("{}", hub::sandbox::instructions(addr, sb, &header)),
+        Some(sb) => {
+            // A closed stdout (a pipe whose reader left) must not stop the hub.
+            use std::io::Write as _;
+            let mut out = std::io::stdout();
+            let _ = writeln!(out, "{}", hub::sandbox::instructions(addr, sb, &header));
+            let _ = out.flush();
+        }
         None => tracing::info!(%addr, "hub listening"),
     }
     app.run_until(hub::shutdown_signal()).await

@@ -55,9 +55,9 @@ async fn handle_outbox(state: &AppState, msg: &Claimed) -> Outcome {
                 .name
                 .ok_or((true, "frappe.update needs a name".to_owned()))?;
             let client = state.frappe().map_err(|e| (false, e.message))?;
-            client
-                .doctype(w.doctype)
-                .update(&name, &DocPatch::from_fields(&w.fields))
+            let docs = client.doctype(w.doctype);
+            let patch = DocPatch::from_fields(&w.fields);
+            crate::upstream::timed("erpnext", "update", docs.update(&name, &patch))
                 .await
                 .map(drop)
                 .map_err(transient)
@@ -65,9 +65,8 @@ async fn handle_outbox(state: &AppState, msg: &Claimed) -> Outcome {
         "frappe.insert" => {
             let w = write(msg)?;
             let client = state.frappe().map_err(|e| (false, e.message))?;
-            client
-                .doctype(w.doctype)
-                .insert(&w.fields)
+            let docs = client.doctype(w.doctype);
+            crate::upstream::timed("erpnext", "insert", docs.insert(&w.fields))
                 .await
                 .map(drop)
                 .map_err(transient)

@@ -6,20 +6,23 @@
 //! older than the retained history the stream starts with a `reset` event (refetch over REST).
 //! The stream sends `retry:` first, a heartbeat comment every 15 s, and ends — with a `reset`
 //! when the client was too slow to keep up, or quietly after its maximum lifetime or at
-//! shutdown — so that the browser reconnects with `Last-Event-ID`.
+//! shutdown (the bus drops every subscriber) — so that the browser reconnects with
+//! `Last-Event-ID`. A connection's wait involves only its own queue and timers: nothing that
+//! thousands of connections would contend on.
 
 use std::collections::VecDeque;
 use std::convert::Infallible;
+use std::pin::Pin;
 use std::sync::Arc;
 use std::time::Duration;
 
+use axum::body::Body;
 use axum::extract::{RawQuery, State};
-use axum::response::sse::{Event, KeepAlive, Sse};
-use axum::response::{IntoResponse, Response};
+use axum::response::Response;
+use bytes::Bytes;
 use futures::Stream;
-use http::{HeaderMap, HeaderValue};
+use http::{HeaderMap, HeaderValue, StatusCode};
 use serde_json::json;
-use tokio::sync::watch;
 use tokio::time::Instant;
 
 use crate::auth::Caller;
@@ -40,45 +43,40 @@ fn params(raw: Option<&str>) -> Result<Params, AppError> {
         topics: Vec::new(),
         last_event_id: None,
     };
-    for (k, v) in url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes()) {
-        match k.as_ref() {
-            "topic" => p.topics.push(v.into_owned()),
-            "last_event_id" | "lastEventId" => p.last_event_id = Some(v.into_owned()),
-            other => {
-                return Err(AppError::invalid(
-                    other,
-                    format!("unknown parameter {other:?} (topic, last_event_id)"),
-                ));
-            }
+    for (k, v) in super::query_params(raw, &["topic", "last_event_id", "lastEventId"])? {
+        if k == "topic" {
+            p.topics.push(v);
+        } else {
+            p.last_event_id = Some(v);
         }
     }
     Ok(p)
 }
 
-fn reset(reason: &str, latest: i64) -> Event {
-    Event::default()
-        .event("reset")
-        .id(latest.to_string())
-        .data(json!({"reason": reason, "last_event_id": latest}).to_string())
+fn reset(reason: &str, latest: i64) -> Bytes {
+    Bytes::from(format!(
+        "id: {latest}\nevent: reset\ndata: {}\n\n",
+        json!({"reason": reason, "last_event_id": latest})
+    ))
 }
 
-fn wire(d: &Delivered) -> Event {
-    Event::default()
-        .id(d.event.id.to_string())
-        .event(d.event.kind.as_str())
-        .data(d.json.as_str())
-}
+/// The SSE heartbeat: an empty comment.
+const HEARTBEAT: Bytes = Bytes::from_static(b":\n\n");
 
 struct Conn {
-    pre: VecDeque<Event>,
+    pre: VecDeque<Bytes>,
     sub: Subscription,
     last_sent: i64,
-    deadline: Instant,
-    shutdown: watch::Receiver<bool>,
+    /// Ends the stream at its maximum lifetime (created once: per-event work stays a queue
+    /// pop, no timer churn across thousands of connections).
+    deadline: Pin<Box<tokio::time::Sleep>>,
+    heartbeat: tokio::time::Interval,
     done: bool,
 }
 
-fn stream(conn: Conn) -> impl Stream<Item = Result<Event, Infallible>> {
+/// The response body: written frames as they come. Each live frame is the bus's shared
+/// buffer, sent as is.
+fn stream(conn: Conn) -> impl Stream<Item = Result<Bytes, Infallible>> {
     futures::stream::unfold(conn, |mut c| async move {
         loop {
             if let Some(e) = c.pre.pop_front() {
@@ -90,19 +88,22 @@ fn stream(conn: Conn) -> impl Stream<Item = Result<Event, Infallible>> {
             enum Next {
                 Event(Arc<Delivered>),
                 Closed,
+                Beat,
                 End,
             }
             let next = tokio::select! {
+                biased;
                 msg = c.sub.rx.recv() => msg.map_or(Next::Closed, Next::Event),
-                () = tokio::time::sleep_until(c.deadline) => Next::End,
-                _ = c.shutdown.wait_for(|s| *s) => Next::End,
+                _ = c.heartbeat.tick() => Next::Beat,
+                () = &mut c.deadline => Next::End,
             };
             match next {
                 Next::Event(d) if d.event.id <= c.last_sent => {}
                 Next::Event(d) => {
                     c.last_sent = d.event.id;
-                    return Some((Ok(wire(&d)), c));
+                    return Some((Ok(d.frame.clone()), c));
                 }
+                Next::Beat => return Some((Ok(HEARTBEAT), c)),
                 Next::Closed => {
                     c.done = true;
                     if c.sub.overflowed() {
@@ -163,7 +164,10 @@ pub async fn events(
     let latest = store.latest_event_id().await?;
     let sse = &state.settings.sse;
     let mut pre = VecDeque::new();
-    pre.push_back(Event::default().retry(sse.retry).comment("hub"));
+    pre.push_back(Bytes::from(format!(
+        "retry: {}\n: hub\n\n",
+        sse.retry.as_millis()
+    )));
     // Live events up to `latest` were replayed (or are history the caller did not ask for).
     let last_sent = latest;
     if let Some(last) = last {
@@ -200,7 +204,7 @@ pub async fn events(
                 if replayed.len() > MAX_REPLAY {
                     pre.push_back(reset("too_many_missed", latest));
                 } else {
-                    pre.extend(replayed.into_iter().map(|e| wire(&Delivered::new(e))));
+                    pre.extend(replayed.into_iter().map(|e| Delivered::new(e).frame));
                 }
             }
         }
@@ -211,22 +215,27 @@ pub async fn events(
         pre,
         sub,
         last_sent,
-        deadline: Instant::now() + lifetime,
-        shutdown: state.shutdown.clone(),
+        deadline: Box::pin(tokio::time::sleep_until(Instant::now() + lifetime)),
+        heartbeat: {
+            let every = sse.heartbeat.max(Duration::from_millis(10));
+            let mut i = tokio::time::interval_at(Instant::now() + every, every);
+            i.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+            i
+        },
         done: false,
     };
-    let body = Sse::new(stream(conn)).keep_alive(
-        KeepAlive::new()
-            .interval(sse.heartbeat.max(Duration::from_millis(10)))
-            .text(""),
-    );
-    let mut response = body.into_response();
+    let mut response = Response::new(Body::from_stream(stream(conn)));
+    *response.status_mut() = StatusCode::OK;
     let h = response.headers_mut();
-    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
+    h.insert(
+        http::header::CONTENT_TYPE,
+        HeaderValue::from_static("text/event-stream; charset=utf-8"),
+    );
     h.insert(
         http::header::CACHE_CONTROL,
         HeaderValue::from_static("no-cache, no-transform"),
     );
+    h.insert("x-accel-buffering", HeaderValue::from_static("no"));
     if let Ok(v) = HeaderValue::from_str(&latest.to_string()) {
         h.insert("x-hub-last-event-id", v);
     }

@@ -78,7 +78,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             let result = match fresh {
                 Some(r) => r,
                 None => {
-                    let r = match client.check_auth().await {
+                    let r = match crate::upstream::timed("erpnext", "check_auth", client.check_auth()).await {
                         Ok(user) => Ok(format!("signed in as {user}")),
                         Err(e) if e.is_unauthorized() => Err(
                             "ERPNext rejected the API token: was Generate Keys clicked on the service user? Configure its new secret".to_owned(),

@@ -18,6 +18,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use crate::auth::{STAFF_SCHEME, TOKEN_SCHEME};
+use crate::error::AppError;
 use crate::state::AppState;
 
 #[derive(OpenApi)]
@@ -86,4 +87,21 @@ pub async fn track(req: Request, next: Next) -> Response {
     )
     .record(started.elapsed().as_secs_f64());
     response
+}
+
+/// A query string's pairs, each name checked against `known` (an unknown parameter is a 400
+/// naming it: a typo is not silently ignored). Repeated names are kept.
+pub fn query_params(raw: Option<&str>, known: &[&str]) -> Result<Vec<(String, String)>, AppError> {
+    url::form_urlencoded::parse(raw.unwrap_or_default().as_bytes())
+        .map(|(k, v)| {
+            if known.contains(&k.as_ref()) {
+                Ok((k.into_owned(), v.into_owned()))
+            } else {
+                Err(AppError::invalid(
+                    &k,
+                    format!("unknown parameter {k:?} (expected {})", known.join(", ")),
+                ))
+            }
+        })
+        .collect()
 }

@@ -85,25 +85,17 @@ pub async fn frappe(
             AppError::unauthorized("the signature matches no configured webhook secret")
         })?;
     let mut event = "on_update".to_owned();
-    for (k, v) in url::form_urlencoded::parse(query.unwrap_or_default().as_bytes()) {
-        match k.as_ref() {
-            "event" if EVENTS.contains(&v.as_ref()) && v != "poll" => event = v.into_owned(),
-            "event" => {
-                return Err(AppError::invalid(
-                    "event",
-                    format!(
-                        "{v:?} is not a Frappe doc event ({})",
-                        EVENTS[..EVENTS.len() - 1].join(", ")
-                    ),
-                ));
-            }
-            other => {
-                return Err(AppError::invalid(
-                    other,
-                    format!("unknown parameter {other:?}"),
-                ));
-            }
+    for (_, v) in super::query_params(query.as_deref(), &["event"])? {
+        if !EVENTS.contains(&v.as_str()) || v == "poll" {
+            return Err(AppError::invalid(
+                "event",
+                format!(
+                    "{v:?} is not a Frappe doc event ({})",
+                    EVENTS[..EVENTS.len() - 1].join(", ")
+                ),
+            ));
         }
+        event = v;
     }
     let doc: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|e| AppError::invalid("body", format!("the body is not JSON: {e}")))?;

@@ -198,20 +198,26 @@ async fn the_sandbox_prints_commands_that_work() {
             .unwrap(),
     );
     let stdout = child.0.stdout.take().unwrap();
-    let banner = tokio::task::spawn_blocking(move || {
+    // Read the banner, then keep draining stdout so the hub never writes to a closed pipe.
+    let (tx, rx) = tokio::sync::oneshot::channel();
+    std::thread::spawn(move || {
         let mut lines = Vec::new();
+        let mut tx = Some(tx);
         for line in BufReader::new(stdout).lines() {
             let line = line.unwrap_or_default();
-            let last = line.contains("/readyz");
-            lines.push(line);
-            if last {
-                break;
+            if tx.is_some() {
+                let last = line.contains("/readyz");
+                lines.push(line);
+                if last && let Some(tx) = tx.take() {
+                    let _ = tx.send(std::mem::take(&mut lines));
+                }
             }
         }
-        lines
-    })
-    .await
-    .unwrap();
+    });
+    let banner = tokio::time::timeout(Duration::from_secs(30), rx)
+        .await
+        .expect("the sandbox printed its banner")
+        .expect("banner");
     let port: u16 = banner
         .iter()
         .find_map(|l| l.strip_prefix("hub sandbox listening on http://127.0.0.1:"))
