@@ -201,10 +201,7 @@ async fn latency_run(
         .map(|s| tokio::spawn(receive(s, events, Duration::from_secs(60))))
         .collect();
     let http = reqwest::Client::new();
-    let url = format!(
-        "http://127.0.0.1:{}/webhooks/frappe?event=on_update",
-        hub.port
-    );
+    let url = format!("http://127.0.0.1:{}/webhooks/frappe", hub.port);
     tokio::time::sleep(Duration::from_millis(200)).await;
     for k in 0..events {
         let body = json!({
@@ -334,14 +331,12 @@ async fn ingest(hub: &Hub, total: usize, healthz: bool) -> f64 {
             let body = json!({"doctype": "Issue", "name": format!("ISS-BENCH-{k}"),
                               "modified": "2026-12-02 12:00:00.000001", "status": "Open"});
             let (raw, sig) = signed(&body);
-            http.post(format!(
-                "http://127.0.0.1:{port}/webhooks/frappe?event=on_update"
-            ))
-            .header("X-Frappe-Webhook-Signature", sig)
-            .body(raw)
-            .send()
-            .await
-            .is_ok_and(|r| r.status().as_u16() == 202)
+            http.post(format!("http://127.0.0.1:{port}/webhooks/frappe"))
+                .header("X-Frappe-Webhook-Signature", sig)
+                .body(raw)
+                .send()
+                .await
+                .is_ok_and(|r| r.status().as_u16() == 202)
         }));
     }
     let mut ok = 0;

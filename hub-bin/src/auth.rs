@@ -114,7 +114,7 @@ impl ServiceToken {
             return Err("a service token needs a name".to_owned());
         }
         let hex = hex.trim();
-        if hex.len() != 64 {
+        if hex.len() != 64 || !hex.bytes().all(|b| b.is_ascii_hexdigit()) {
             return Err(format!(
                 "token {name:?}: expected the 64 hex digits of its SHA-256"
             ));
@@ -254,6 +254,11 @@ impl RouteTable {
         self.routes.get(&(method.clone(), path.to_owned())).copied()
     }
 
+    /// Whether any method of `path` is declared.
+    pub fn has_path(&self, path: &str) -> bool {
+        self.routes.keys().any(|(_, p)| p == path)
+    }
+
     /// Every declared route, sorted (for tests and docs).
     pub fn all(&self) -> Vec<(Method, String, Requirement)> {
         let mut v: Vec<_> = self
@@ -307,7 +312,10 @@ fn through_proxy(auth: &AuthSettings, headers: &HeaderMap, peer: Option<IpAddr>)
             .get(auth.proxy_secret_header.as_str())
             .is_some_and(|v| v.as_bytes().ct_eq(secret.expose_secret().as_bytes()).into())
     });
-    let by_network = peer.is_some_and(|ip| auth.trusted_proxies.iter().any(|n| n.contains(&ip)));
+    // A dual-stack listener sees IPv4 peers as ::ffff:a.b.c.d.
+    let by_network = peer
+        .map(|ip| ip.to_canonical())
+        .is_some_and(|ip| auth.trusted_proxies.iter().any(|n| n.contains(&ip)));
     by_secret || by_network
 }
 
@@ -403,10 +411,8 @@ pub async fn enforce(State(state): State<AppState>, mut req: Request, next: Next
         .extensions()
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip());
-    let identity = match identify(&state.settings.auth, req.headers_mut(), peer) {
-        Ok(i) => i,
-        Err(e) => return e.into_response(),
-    };
+    // Identify first: it also strips the headers nobody may trust.
+    let identified = identify(&state.settings.auth, req.headers_mut(), peer);
     let path = req
         .extensions()
         .get::<MatchedPath>()
@@ -416,7 +422,18 @@ pub async fn enforce(State(state): State<AppState>, mut req: Request, next: Next
         return next.run(req).await;
     };
     let requirement = state.routes.get(req.method(), &path);
+    let identity = match identified {
+        Ok(i) => i,
+        // A public route ignores credentials it does not need (a scraper's stale token).
+        Err(_) if requirement == Some(Requirement::Public) => None,
+        Err(e) => return e.into_response(),
+    };
     let verdict = match (requirement, &identity) {
+        (None, _) if state.routes.has_path(&path) => Err(AppError::new(
+            http::StatusCode::METHOD_NOT_ALLOWED,
+            "method_not_allowed",
+            format!("{path} does not take {}", req.method()),
+        )),
         (None, _) => Err(AppError::forbidden(format!(
             "{} {path} declares no capability, so nobody may call it",
             req.method()

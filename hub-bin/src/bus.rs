@@ -29,6 +29,26 @@ pub enum TopicPattern {
     Prefix(String),
 }
 
+/// One topic segment from a name (a customer, a ticket): every byte but ASCII letters, digits
+/// and `-._~` is percent-encoded, so `Marie-Claude Tremblay` → `Marie-Claude%20Tremblay` and a
+/// `/` inside a name cannot make a new segment. Subscribers use the same encoded form (and, in a
+/// query string, encode its `%` as `%25`).
+pub fn topic_segment(name: &str) -> String {
+    let mut out = String::with_capacity(name.len());
+    for b in name.bytes() {
+        if b.is_ascii_alphanumeric() || matches!(b, b'-' | b'.' | b'_' | b'~') {
+            out.push(char::from(b));
+        } else {
+            out.push_str(&format!("%{b:02X}"));
+        }
+    }
+    out
+}
+
+/// How long inbox and outbox rows are kept once done (their delivery keys dedupe senders'
+/// retries, which come within hours).
+pub const DONE_RETENTION: Duration = Duration::from_secs(7 * 24 * 3600);
+
 /// The most topics one connection may ask for.
 pub const MAX_TOPICS: usize = 32;
 
@@ -171,6 +191,8 @@ struct Inner {
     wake: Notify,
     dispatched: AtomicI64,
     queue: usize,
+    /// Set at shutdown: new subscriptions end at once.
+    closed: AtomicBool,
 }
 
 /// The bus. Cheap to clone.
@@ -231,6 +253,7 @@ impl Bus {
                 wake: Notify::new(),
                 dispatched: AtomicI64::new(latest),
                 queue,
+                closed: AtomicBool::new(false),
             }),
         })
     }
@@ -261,14 +284,21 @@ impl Bus {
         let (tx, rx) = mpsc::channel(self.inner.queue.max(1));
         let overflowed = Arc::new(AtomicBool::new(false));
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
-        lock(&self.inner.subs).insert(
-            id,
-            Subscriber {
-                filter,
-                tx,
-                overflowed: Arc::clone(&overflowed),
-            },
-        );
+        {
+            let mut subs = lock(&self.inner.subs);
+            // Checked under the lock that `close_all` takes: a subscription made during
+            // shutdown gets a closed queue, so its stream ends at once.
+            if !self.inner.closed.load(Ordering::SeqCst) {
+                subs.insert(
+                    id,
+                    Subscriber {
+                        filter,
+                        tx,
+                        overflowed: Arc::clone(&overflowed),
+                    },
+                );
+            }
+        }
         metrics::gauge!("hub_sse_connections").increment(1.0);
         Subscription {
             id,
@@ -278,8 +308,9 @@ impl Bus {
         }
     }
 
-    /// Drops every subscriber: their streams end (at shutdown).
+    /// Drops every subscriber, and every later one at once: their streams end (at shutdown).
     pub fn close_all(&self) {
+        self.inner.closed.store(true, Ordering::SeqCst);
         lock(&self.inner.subs).clear();
     }
 
@@ -323,8 +354,9 @@ impl Bus {
         }
     }
 
-    /// Runs the dispatcher until `shutdown` turns true.
-    pub async fn run(self, mut shutdown: watch::Receiver<bool>) {
+    /// Runs the dispatcher until `shutdown` turns true; with nothing to wake it, it reads the
+    /// log every `fallback`.
+    pub async fn run(self, fallback: Duration, mut shutdown: watch::Receiver<bool>) {
         let mut failures = crate::telemetry::Throttle::new(Duration::from_secs(60));
         loop {
             loop {
@@ -346,7 +378,7 @@ impl Bus {
             }
             tokio::select! {
                 () = self.inner.wake.notified() => {}
-                () = tokio::time::sleep(Duration::from_secs(1)) => {}
+                () = tokio::time::sleep(fallback) => {}
                 _ = shutdown.wait_for(|s| *s) => {
                     self.close_all();
                     return;
@@ -387,14 +419,20 @@ impl Bus {
         }
     }
 
-    /// Prunes the event log every five minutes (by age and count), until `shutdown`.
+    /// Every five minutes, until `shutdown`: prunes the event log (by age and count) and the
+    /// inbox and outbox rows done more than [`DONE_RETENTION`] ago.
     pub async fn retain(self, age: Duration, count: i64, mut shutdown: watch::Receiver<bool>) {
         let mut failures = crate::telemetry::Throttle::new(Duration::from_secs(300));
+        let ms = |d: Duration| i64::try_from(d.as_millis()).unwrap_or(i64::MAX / 2);
         loop {
-            let before =
-                crate::store::now_ms() - i64::try_from(age.as_millis()).unwrap_or(i64::MAX / 2);
-            if let Err(e) = self.inner.store.prune_events(before, count).await {
+            let now = crate::store::now_ms();
+            if let Err(e) = self.inner.store.prune_events(now - ms(age), count).await {
                 failures.error("bus.retain", &e);
+            }
+            for queue in [self.inner.store.inbox(), self.inner.store.outbox()] {
+                if let Err(e) = queue.prune_done(now - ms(DONE_RETENTION)).await {
+                    failures.error("queue.retain", &e);
+                }
             }
             tokio::select! {
                 () = tokio::time::sleep(Duration::from_secs(300)) => {}

@@ -136,6 +136,9 @@ pub struct SseSettings {
     pub max_lifetime: Duration,
     /// `retry:` sent to browsers (3 s).
     pub retry: Duration,
+    /// How often the dispatcher reads the log when nothing woke it (1 s): a safety net under
+    /// the in-process wake-up and PostgreSQL's NOTIFY.
+    pub dispatch_fallback: Duration,
 }
 
 impl Default for SseSettings {
@@ -147,6 +150,7 @@ impl Default for SseSettings {
             retention_count: 100_000,
             max_lifetime: Duration::from_secs(30 * 60),
             retry: Duration::from_secs(3),
+            dispatch_fallback: Duration::from_secs(1),
         }
     }
 }
@@ -164,6 +168,9 @@ pub struct WorkerSettings {
     pub poll: Duration,
     /// Largest webhook body accepted (256 KiB).
     pub webhook_body_limit: usize,
+    /// How long a claimed message is reserved for its worker (120 s); the upstream clients'
+    /// overall deadline is half of it, so a call always ends before its lease does.
+    pub lease: Duration,
 }
 
 impl Default for WorkerSettings {
@@ -174,6 +181,7 @@ impl Default for WorkerSettings {
             backoff: Duration::from_secs(2),
             poll: Duration::from_secs(1),
             webhook_body_limit: 256 * 1024,
+            lease: Duration::from_secs(120),
         }
     }
 }
@@ -445,21 +453,40 @@ fn parse_tokens(var: &str, raw: &str) -> Result<Vec<ServiceToken>, ConfigError> 
         .collect()
 }
 
-/// `name=secret,name2=secret2`, or one bare secret (named `default`).
+/// `name=secret,name2=secret2`: a name (letters, digits, `_`, `-`, `.`) for each Webhook
+/// document, then its secret (everything after the first `=`, so a base64 secret's own `=`
+/// padding stays in it; at least 16 characters). Errors say which entry, never its text.
 fn parse_secrets(var: &str, raw: &str) -> Result<BTreeMap<String, SecretString>, ConfigError> {
     let mut out = BTreeMap::new();
-    for entry in raw.split(',').filter(|e| !e.trim().is_empty()) {
-        let (name, secret) = match entry.split_once('=') {
-            Some((n, s)) => (n.trim().to_owned(), s.trim().to_owned()),
-            None => ("default".to_owned(), entry.trim().to_owned()),
-        };
-        if secret.is_empty() {
+    for (i, entry) in raw.split(',').filter(|e| !e.trim().is_empty()).enumerate() {
+        let n = i + 1;
+        let Some((name, secret)) = entry.trim().split_once('=') else {
             return Err(ConfigError::new(
                 var,
-                format!("webhook {name:?} has an empty secret"),
+                format!("entry {n} is not name=secret (name the Webhook document it belongs to)"),
+            ));
+        };
+        let name_ok = !name.is_empty()
+            && name.len() <= 64
+            && name
+                .chars()
+                .all(|c| c.is_ascii_alphanumeric() || matches!(c, '_' | '-' | '.'));
+        if !name_ok {
+            return Err(ConfigError::new(
+                var,
+                format!("entry {n}: the name before '=' must be letters, digits, '_', '-' or '.'"),
             ));
         }
-        out.insert(name, SecretString::from(secret));
+        if secret.trim().chars().count() < 16 {
+            return Err(ConfigError::new(
+                var,
+                format!("entry {n} ({name}): the secret must be at least 16 characters"),
+            ));
+        }
+        out.insert(
+            name.to_owned(),
+            SecretString::from(secret.trim().to_owned()),
+        );
     }
     Ok(out)
 }
@@ -766,10 +793,17 @@ mod tests {
             ("HUB_WORKERS", "many"),
             ("FRAPPE_POLL_SECS", "soon"),
             ("HUB_LOG_FORMAT", "xml"),
+            // A bare base64 secret would otherwise become name "q1w2aa" with secret "=".
+            ("FRAPPE_WEBHOOK_SECRETS", "q1w2aa=="),
+            ("FRAPPE_WEBHOOK_SECRETS", "hooks=short"),
+            ("FRAPPE_WEBHOOK_SECRETS", "a secret with spaces"),
         ] {
             let err = load(&[(var, value)], None).unwrap_err();
             assert_eq!(err.var, var, "{err}");
-            if matches!(var, "HUB_PROXY_SECRET" | "HUB_SERVICE_TOKENS") {
+            if matches!(
+                var,
+                "HUB_PROXY_SECRET" | "HUB_SERVICE_TOKENS" | "FRAPPE_WEBHOOK_SECRETS"
+            ) {
                 assert!(
                     !err.to_string().contains(value),
                     "a secret is never echoed: {err}"
@@ -807,7 +841,7 @@ queue = 64
 url = "https://erp.example.com"
 api_key = "k"
 api_secret = "s"
-webhook_secrets = {{ issues = "w1" }}
+webhook_secrets = {{ issues = "w1-0123456789abcdef" }}
 poll_doctypes = ["Issue"]
 "#
             ),

@@ -95,10 +95,11 @@ pub fn events_for(doc: &Value, event: &str) -> Vec<NewEvent> {
     let Ok(v) = DocVersion::of(doc) else {
         return Vec::new();
     };
-    let customer_timeline = |c: &str| format!("/customers/{}/timeline", c.replace('/', "%2F"));
+    use crate::bus::topic_segment as seg;
+    let customer_timeline = |c: &str| format!("/customers/{}/timeline", seg(c));
     let (kind, mut topics) = match v.doctype.as_str() {
         "Issue" => {
-            let mut t = vec![format!("/tickets/{}", v.name)];
+            let mut t = vec![format!("/tickets/{}", seg(&v.name))];
             t.extend(str_of(doc, "customer").map(customer_timeline));
             ("ticket", t)
         }
@@ -108,9 +109,9 @@ pub fn events_for(doc: &Value, event: &str) -> Vec<NewEvent> {
                 str_of(doc, "reference_doctype"),
                 str_of(doc, "reference_name"),
             ) {
-                (Some("Issue"), Some(n)) => t.push(format!("/tickets/{n}")),
+                (Some("Issue"), Some(n)) => t.push(format!("/tickets/{}", seg(n))),
                 (Some("Customer"), Some(n)) => t.push(customer_timeline(n)),
-                (Some("Dispatch Job"), Some(n)) => t.push(format!("/dispatch/jobs/{n}")),
+                (Some("Dispatch Job"), Some(n)) => t.push(format!("/dispatch/jobs/{}", seg(n))),
                 _ => {}
             }
             for link in doc
@@ -128,7 +129,10 @@ pub fn events_for(doc: &Value, event: &str) -> Vec<NewEvent> {
             ("communication", t)
         }
         "Dispatch Job" => {
-            let mut t = vec!["/dispatch".to_owned(), format!("/dispatch/jobs/{}", v.name)];
+            let mut t = vec![
+                "/dispatch".to_owned(),
+                format!("/dispatch/jobs/{}", seg(&v.name)),
+            ];
             t.extend(str_of(doc, "customer").map(customer_timeline));
             ("dispatch_job", t)
         }
@@ -186,6 +190,15 @@ pub async fn file_delivery(
         )
     })?;
     let headers = json!({"webhook": webhook, "event": event});
+    // The poll got here first: this version was announced already.
+    if let Some(id) = state
+        .store
+        .inbox()
+        .find(SOURCE, &v.delivery_key("poll"))
+        .await?
+    {
+        return Ok((v, EnqueueOutcome::Duplicate(id)));
+    }
     let outcome = state
         .store
         .inbox()
@@ -204,6 +217,24 @@ pub async fn file_delivery(
     Ok((v, outcome))
 }
 
+/// Rows per page of the catch-up poll.
+const POLL_PAGE: u32 = 200;
+
+/// How far before its watermark the poll looks again.
+const POLL_OVERLAP: chrono::TimeDelta = chrono::TimeDelta::minutes(5);
+
+/// `modified` minus the overlap (Frappe's `YYYY-MM-DD HH:MM:SS[.ffffff]`); unparseable
+/// watermarks are used as they are.
+fn overlap_before(modified: &str) -> String {
+    chrono::NaiveDateTime::parse_from_str(modified, "%Y-%m-%d %H:%M:%S%.f")
+        .map(|t| {
+            (t - POLL_OVERLAP)
+                .format("%Y-%m-%d %H:%M:%S%.6f")
+                .to_string()
+        })
+        .unwrap_or_else(|_| modified.to_owned())
+}
+
 /// One pass of the catch-up poll over every watched doctype. Returns how many versions it
 /// filed.
 pub async fn poll_once(state: &AppState) -> Result<usize, String> {
@@ -211,6 +242,7 @@ pub async fn poll_once(state: &AppState) -> Result<usize, String> {
     let mut filed = 0;
     for doctype in &state.settings.frappe_webhooks.poll_doctypes {
         let mark = format!("frappe.poll.{doctype}");
+        let floor_mark = format!("frappe.poll.{doctype}.start");
         let docs = client.doctype(doctype.as_str());
         let Some(mut since) = state
             .store
@@ -232,23 +264,39 @@ pub async fn poll_once(state: &AppState) -> Result<usize, String> {
                 .first()
                 .and_then(|d| d.modified.as_ref())
                 .map_or_else(|| "1970-01-01 00:00:00".to_owned(), |m| m.to_string());
-            state
-                .store
-                .set_watermark(&mark, &start)
-                .await
-                .map_err(|e| e.to_string())?;
+            for key in [&mark, &floor_mark] {
+                state
+                    .store
+                    .set_watermark(key, &start)
+                    .await
+                    .map_err(|e| e.to_string())?;
+            }
             continue;
         };
+        // Never look back past where polling began: that history is not replayed.
+        let floor = state
+            .store
+            .watermark(&floor_mark)
+            .await
+            .map_err(|e| e.to_string())?
+            .unwrap_or_default();
+        // Look back a little before the watermark: a document saved in a transaction that
+        // committed after a newer one was polled, or tied with the last one polled, is found
+        // again; the subject check files each version once.
+        let from = overlap_before(&since).max(floor);
+        let mut start = 0u64;
         loop {
             let query = docs
                 .list()
-                .filter(Filter::gt("modified", since.as_str()))
-                .order_by("modified asc")
-                .page_size(200);
+                .filter(Filter::gt("modified", from.as_str()))
+                .order_by("modified asc, name asc")
+                .start(start)
+                .page_size(POLL_PAGE);
             let page = crate::upstream::timed("erpnext", "list", query.page())
                 .await
                 .map_err(|e| e.to_string())?;
             let n = page.items.len();
+            start += n as u64;
             for doc in page.items {
                 let Some(modified) = doc.modified else {
                     continue;
@@ -277,17 +325,19 @@ pub async fn poll_once(state: &AppState) -> Result<usize, String> {
                 if matches!(outcome, EnqueueOutcome::New(_)) {
                     filed += 1;
                 }
-                since = v.modified;
+                if v.modified > since {
+                    since = v.modified;
+                }
             }
-            state
-                .store
-                .set_watermark(&mark, &since)
-                .await
-                .map_err(|e| e.to_string())?;
-            if n < 200 {
+            if n < POLL_PAGE as usize {
                 break;
             }
         }
+        state
+            .store
+            .set_watermark(&mark, &since)
+            .await
+            .map_err(|e| e.to_string())?;
     }
     if filed > 0 {
         state.inbox_wake.notify_one();
@@ -331,7 +381,7 @@ mod tests {
         assert_eq!(
             events[0].topics,
             [
-                "/customers/Marie-Claude Tremblay/timeline",
+                "/customers/Marie-Claude%20Tremblay/timeline",
                 "/tickets/ISS-2026-00001"
             ]
         );
@@ -347,7 +397,10 @@ mod tests {
         assert_eq!(e.kind, "communication.created");
         assert_eq!(
             e.topics,
-            ["/customers/Luc Côté/timeline", "/tickets/ISS-2026-00002"]
+            [
+                "/customers/Luc%20C%C3%B4t%C3%A9/timeline",
+                "/tickets/ISS-2026-00002"
+            ]
         );
     }
 
@@ -360,6 +413,19 @@ mod tests {
         assert!(e.topics.contains(&"/customers/A%2FB/timeline".to_owned()));
         let other = json!({"doctype": "Item", "name": "X", "modified": "2026-12-02 10:00:00"});
         assert!(events_for(&other, "on_update").is_empty());
+    }
+
+    #[test]
+    fn the_poll_looks_back_five_minutes() {
+        assert_eq!(
+            overlap_before("2026-12-02 10:03:00.000001"),
+            "2026-12-02 09:58:00.000001"
+        );
+        assert_eq!(
+            overlap_before("2026-12-02 00:01:00"),
+            "2026-12-01 23:56:00.000000"
+        );
+        assert_eq!(overlap_before("garbage"), "garbage");
     }
 
     #[test]

@@ -33,6 +33,9 @@ use crate::error::AppError;
 use crate::state::{AppState, ReadinessCache};
 use crate::store::{Backend, Store};
 
+/// How long a graceful shutdown waits for open connections.
+pub const DRAIN: Duration = Duration::from_secs(10);
+
 /// The largest request body outside the webhook routes (which have their own limit).
 pub const BODY_LIMIT: usize = 1024 * 1024;
 
@@ -43,6 +46,7 @@ pub fn app(state: AppState) -> Router {
         .route_layer(from_fn_with_state(state.clone(), auth::enforce))
         .route_layer(from_fn(routes::track))
         .fallback(|| async { AppError::not_found("no such route") })
+        .layer(axum::middleware::map_response(routes::json_errors))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
 }
@@ -60,7 +64,11 @@ pub async fn build_state(
         Some(f) => Some(
             frappe_client::Client::builder(&f.url)
                 .token(f.api_key.clone(), f.api_secret.expose_secret().to_owned())
-                .timeout(f.timeout)
+                .timeouts(
+                    frappe_client::TimeoutConfig::standard()
+                        .with_attempt(f.timeout)
+                        .with_total(settings.workers.lease / 2),
+                )
                 .build()?,
         ),
     };
@@ -140,7 +148,7 @@ impl Application {
         let s = &state.settings;
         let rx = || state.shutdown.clone();
         let mut tasks = vec![
-            tokio::spawn(state.bus.clone().run(rx())),
+            tokio::spawn(state.bus.clone().run(s.sse.dispatch_fallback, rx())),
             tokio::spawn(state.bus.clone().retain(
                 s.sse.retention_age,
                 s.sse.retention_count,
@@ -179,14 +187,22 @@ impl Application {
             signal.await;
             let _ = shutdown.send(true);
         });
-        axum::serve(
+        let mut deadline = self.state.shutdown.clone();
+        let serve = axum::serve(
             self.listener,
             router.into_make_service_with_connect_info::<SocketAddr>(),
         )
         .with_graceful_shutdown(async move {
             let _ = stopped.wait_for(|s| *s).await;
-        })
-        .await?;
+        });
+        // Draining is bounded: 10 s after the signal, whatever is still open is cut.
+        tokio::select! {
+            res = serve => res?,
+            () = async move {
+                let _ = deadline.wait_for(|s| *s).await;
+                tokio::time::sleep(DRAIN).await;
+            } => tracing::warn!("connections still open after the drain period; closing them"),
+        }
         for t in tasks {
             let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
         }

@@ -100,7 +100,7 @@ pub fn instructions(addr: SocketAddr, sandbox: &Sandbox, header: &str) -> String
         sandbox.proxy_secret
     );
     let body = format!(
-        r#"{{"doctype":"Issue","name":"ISS-2026-00001","modified":"{}","customer":"Marie-Claude Tremblay","status":"Replied"}}"#,
+        r#"{{"doctype":"Issue","name":"ISS-2026-00001","modified":"{}","customer":"Marie-Claude Tremblay","status":"Replied","event":"on_update"}}"#,
         chrono_now()
     );
     let signature = frappe_client::webhook::sign_webhook(&sandbox.webhook_secret, body.as_bytes());
@@ -125,7 +125,7 @@ pub fn instructions(addr: SocketAddr, sandbox: &Sandbox, header: &str) -> String
     );
     let _ = writeln!(
         out,
-        "curl -s -X POST 'http://{host}/webhooks/frappe?event=on_update' -H 'X-Frappe-Webhook-Signature: {signature}' --data-raw '{body}'"
+        "curl -s -X POST 'http://{host}/webhooks/frappe' -H 'X-Frappe-Webhook-Signature: {signature}' --data-raw '{body}'"
     );
     let _ = writeln!(out, "# as a script, with the service token:");
     let _ = writeln!(

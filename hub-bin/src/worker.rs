@@ -17,9 +17,6 @@ use crate::state::AppState;
 use crate::store::{Claimed, Queue};
 use crate::telemetry::Throttle;
 
-/// How long a claimed message is reserved for its worker.
-pub const LEASE: Duration = Duration::from_secs(120);
-
 /// Handles one message: `Err((permanent, reason))` on failure.
 type Outcome = Result<(), (bool, String)>;
 
@@ -88,7 +85,7 @@ async fn run(
         if *shutdown.borrow() {
             return;
         }
-        match queue.claim(LEASE).await {
+        match queue.claim(settings.lease).await {
             Ok(Some(msg)) => {
                 let outcome = match queue.kind() {
                     crate::store::QueueKind::Inbox => handle_inbox(&state, &msg).await,
@@ -97,7 +94,17 @@ async fn run(
                 let recorded = match outcome {
                     Ok(()) => {
                         metrics::counter!("hub_queue_processed_total", "queue" => name, "outcome" => "done").increment(1);
-                        queue.complete(msg.id).await
+                        match queue.complete(&msg).await {
+                            Ok(false) => {
+                                tracing::warn!(
+                                    queue = name,
+                                    id = msg.id,
+                                    "the lease ran out before the message was done; another worker owns it now"
+                                );
+                                Ok(())
+                            }
+                            other => other.map(drop),
+                        }
                     }
                     Err((permanent, reason)) => {
                         let max = if permanent {

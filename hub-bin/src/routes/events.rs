@@ -33,6 +33,9 @@ use crate::state::AppState;
 /// The most events replayed on one reconnection before a `reset` is sent instead.
 pub const MAX_REPLAY: usize = 10_000;
 
+/// The most stored events (of every topic) read to serve one reconnection.
+pub const MAX_REPLAY_SCAN: usize = 50_000;
+
 struct Params {
     topics: Vec<String>,
     last_event_id: Option<String>,
@@ -164,8 +167,11 @@ pub async fn events(
     let latest = store.latest_event_id().await?;
     let sse = &state.settings.sse;
     let mut pre = VecDeque::new();
+    // `id:` first: a browser that hears nothing on a quiet topic still reconnects from here
+    // (an id-only frame sets EventSource's last event id), so nothing published while it
+    // reconnects is lost.
     pre.push_back(Bytes::from(format!(
-        "retry: {}\n: hub\n\n",
+        "retry: {}\nid: {latest}\n: hub\n\n",
         sse.retry.as_millis()
     )));
     // Live events up to `latest` were replayed (or are history the caller did not ask for).
@@ -181,13 +187,19 @@ pub async fn events(
         match gap {
             Some(reason) => pre.push_back(reset(reason, latest)),
             None => {
+                // Bounded work per reconnection: at most MAX_REPLAY_SCAN stored events are
+                // read (all topics) and MAX_REPLAY matching ones replayed; past either, the
+                // client gets a reset and refetches.
                 let mut after = last;
+                let mut scanned = 0usize;
                 let mut replayed = Vec::new();
-                'pages: while after < latest {
+                let mut too_many = latest - last > MAX_REPLAY_SCAN as i64;
+                'pages: while !too_many && after < latest {
                     let page = store.events_after(after, 1000).await?;
                     if page.is_empty() {
                         break;
                     }
+                    scanned += page.len();
                     for e in page {
                         if e.id > latest {
                             break 'pages;
@@ -197,11 +209,9 @@ pub async fn events(
                             replayed.push(e);
                         }
                     }
-                    if replayed.len() > MAX_REPLAY {
-                        break;
-                    }
+                    too_many = replayed.len() > MAX_REPLAY || scanned > MAX_REPLAY_SCAN;
                 }
-                if replayed.len() > MAX_REPLAY {
+                if too_many {
                     pre.push_back(reset("too_many_missed", latest));
                 } else {
                     pre.extend(replayed.into_iter().map(|e| Delivered::new(e).frame));

@@ -105,3 +105,35 @@ pub fn query_params(raw: Option<&str>, known: &[&str]) -> Result<Vec<(String, St
         })
         .collect()
 }
+
+/// Turns the framework's own error answers (a 405 with no body, a plain-text path or body
+/// rejection) into the hub's JSON error shape, so every 4xx/5xx a caller sees is JSON.
+pub async fn json_errors(response: Response) -> Response {
+    let status = response.status();
+    let is_json = response
+        .headers()
+        .get(http::header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("application/json") || v.starts_with("text/event-stream"));
+    if !(status.is_client_error() || status.is_server_error()) || is_json {
+        return response;
+    }
+    let body = axum::body::to_bytes(response.into_body(), 16 * 1024)
+        .await
+        .unwrap_or_default();
+    let text = String::from_utf8_lossy(&body).trim().to_owned();
+    let (code, fallback) = match status.as_u16() {
+        400 | 415 | 422 => ("invalid_input", "the request is malformed"),
+        404 => ("not_found", "no such route"),
+        405 => ("method_not_allowed", "this route does not take that method"),
+        413 => ("payload_too_large", "the request body is too large"),
+        _ => ("error", "the request failed"),
+    };
+    let message = if text.is_empty() {
+        fallback.to_owned()
+    } else {
+        text
+    };
+    use axum::response::IntoResponse;
+    AppError::new(status, code, message).into_response()
+}

@@ -31,16 +31,16 @@ pub struct Accepted {
 }
 
 /// An ERPNext webhook delivery. Configure the Webhook with "Enable Security" (its secret in
-/// `FRAPPE_WEBHOOK_SECRETS`), request structure JSON with at least `doctype`, `name` and
-/// `modified` of the document, and the doc event as `?event=` in its URL
-/// (`https://msg.example/webhooks/frappe?event=on_update`).
+/// `FRAPPE_WEBHOOK_SECRETS`) and request structure JSON with at least `doctype`, `name` and
+/// `modified` of the document, plus `"event": "<its doc event>"` (default `on_update`). The
+/// event is read from the signed body, never from the URL, so a signed delivery cannot be
+/// replayed as another event.
 #[utoipa::path(post, path = "/webhooks/frappe", tag = "webhooks", security(()),
-    params(("event" = Option<String>, Query, description = "The Webhook's doc event (default on_update)")),
     request_body(content = String, description = "The document (the Webhook's JSON data)", content_type = "application/json"),
     responses(
         (status = 202, description = "Stored; it will be processed", body = Accepted),
         (status = 200, description = "A duplicate delivery: acknowledged, not processed again", body = Accepted),
-        (status = 400, description = "The body lacks doctype, name or modified"),
+        (status = 400, description = "The body lacks doctype, name or modified, or names an unknown event"),
         (status = 401, description = "Missing or wrong X-Frappe-Webhook-Signature"),
         (status = 413, description = "The body is larger than HUB_WEBHOOK_BODY_LIMIT"),
         (status = 503, description = "No webhook secret is configured"),
@@ -84,21 +84,26 @@ pub async fn frappe(
             metrics::counter!("hub_webhook_received_total", "provider" => "frappe", "outcome" => "bad_signature").increment(1);
             AppError::unauthorized("the signature matches no configured webhook secret")
         })?;
-    let mut event = "on_update".to_owned();
-    for (_, v) in super::query_params(query.as_deref(), &["event"])? {
-        if !EVENTS.contains(&v.as_str()) || v == "poll" {
+    // The doc event comes from the signed body (the Webhook's JSON carries it): a query
+    // parameter would let anyone replay a signed body as another event.
+    super::query_params(query.as_deref(), &[])?;
+    let doc: serde_json::Value = serde_json::from_slice(&body)
+        .map_err(|e| AppError::invalid("body", format!("the body is not JSON: {e}")))?;
+    let event = match doc.get("event") {
+        None | Some(serde_json::Value::Null) => "on_update".to_owned(),
+        Some(serde_json::Value::String(v)) if EVENTS.contains(&v.as_str()) && v != "poll" => {
+            v.clone()
+        }
+        Some(_) => {
             return Err(AppError::invalid(
                 "event",
                 format!(
-                    "{v:?} is not a Frappe doc event ({})",
+                    "event must be a Frappe doc event ({})",
                     EVENTS[..EVENTS.len() - 1].join(", ")
                 ),
             ));
         }
-        event = v;
-    }
-    let doc: serde_json::Value = serde_json::from_slice(&body)
-        .map_err(|e| AppError::invalid("body", format!("the body is not JSON: {e}")))?;
+    };
     let (version, outcome) = file_delivery(&state, &doc, &event, &body, &webhook).await?;
     let (status, code, id) = match outcome {
         EnqueueOutcome::New(id) => (StatusCode::ACCEPTED, "accepted", id),

@@ -52,6 +52,7 @@ struct Sql {
     complete: &'static str,
     retry: &'static str,
     bury: &'static str,
+    prune: &'static str,
     dead: &'static str,
     replay: &'static str,
     depth: &'static str,
@@ -73,14 +74,23 @@ macro_rules! queue_sql {
                 "AND status = 'pending' AND (lease_until IS NULL OR lease_until < $4) ",
                 "RETURNING id, source, delivery_key, headers, body, attempts"
             ),
+            // The outcome of a claim is recorded only by the claim that holds it: a worker whose
+            // lease ran out (and whose message another worker claimed, raising `attempts`)
+            // changes nothing.
             complete: concat!(
-                "UPDATE ", $t, " SET status = 'done', done_at = $1, lease_until = NULL, last_error = NULL WHERE id = $2"
+                "UPDATE ", $t, " SET status = 'done', done_at = $1, lease_until = NULL, last_error = NULL ",
+                "WHERE id = $2 AND attempts = $3 AND status = 'pending'"
             ),
             retry: concat!(
-                "UPDATE ", $t, " SET next_attempt_at = $1, last_error = $2, lease_until = NULL WHERE id = $3"
+                "UPDATE ", $t, " SET next_attempt_at = $1, last_error = $2, lease_until = NULL ",
+                "WHERE id = $3 AND attempts = $4 AND status = 'pending'"
             ),
             bury: concat!(
-                "UPDATE ", $t, " SET status = 'dead', last_error = $1, lease_until = NULL WHERE id = $2"
+                "UPDATE ", $t, " SET status = 'dead', last_error = $1, lease_until = NULL ",
+                "WHERE id = $2 AND attempts = $3 AND status = 'pending'"
+            ),
+            prune: concat!(
+                "DELETE FROM ", $t, " WHERE status = 'done' AND done_at < $1"
             ),
             dead: concat!(
                 "SELECT id, source, delivery_key, received_at, attempts, last_error FROM ", $t,
@@ -91,8 +101,8 @@ macro_rules! queue_sql {
                 "lease_until = NULL WHERE id = $2 AND status = 'dead'"
             ),
             depth: concat!(
-                "SELECT COUNT(*) FILTER (WHERE status = 'pending') AS pending, ",
-                "COUNT(*) FILTER (WHERE status = 'dead') AS dead FROM ", $t
+                "SELECT (SELECT COUNT(*) FROM ", $t, " WHERE status = 'pending') AS pending, ",
+                "(SELECT COUNT(*) FROM ", $t, " WHERE status = 'dead') AS dead"
             ),
         }
     };
@@ -215,6 +225,16 @@ impl Queue {
         Ok(EnqueueOutcome::Duplicate(row.try_get("id")?))
     }
 
+    /// The id of the message stored under `(source, delivery_key)`, if any.
+    pub async fn find(&self, source: &str, delivery_key: &str) -> StoreResult<Option<i64>> {
+        let row = sqlx::query(self.sql().find)
+            .bind(source)
+            .bind(delivery_key)
+            .fetch_optional(self.store.pool())
+            .await?;
+        row.map(|r| r.try_get("id")).transpose().map_err(Into::into)
+    }
+
     /// Claims the next due message for `lease`.
     pub async fn claim(&self, lease: Duration) -> StoreResult<Option<Claimed>> {
         let now = now_ms();
@@ -229,19 +249,31 @@ impl Queue {
         row.as_ref().map(claimed).transpose()
     }
 
-    /// Marks a message done.
-    pub async fn complete(&self, id: i64) -> StoreResult<()> {
-        sqlx::query(self.sql().complete)
+    /// Marks a claimed message done. `false` when the claim was lost (its lease ran out and
+    /// another worker claimed the message): nothing changed.
+    pub async fn complete(&self, msg: &Claimed) -> StoreResult<bool> {
+        let res = sqlx::query(self.sql().complete)
             .bind(now_ms())
-            .bind(id)
+            .bind(msg.id)
+            .bind(msg.attempts)
             .execute(self.store.pool())
             .await?;
-        Ok(())
+        Ok(res.rows_affected() == 1)
+    }
+
+    /// Deletes messages done before `before_ms` (they served their purpose: dedupe windows of
+    /// senders are hours, not weeks). Returns how many.
+    pub async fn prune_done(&self, before_ms: i64) -> StoreResult<u64> {
+        let res = sqlx::query(self.sql().prune)
+            .bind(before_ms)
+            .execute(self.store.pool())
+            .await?;
+        Ok(res.rows_affected())
     }
 
     /// Records a failure: the message is tried again after `backoff · 2^(attempts-1)` (at most
     /// 10 min), or dead-lettered once it was tried `max_attempts` times. Returns whether it
-    /// was dead-lettered.
+    /// was dead-lettered (by this claim; a lost claim changes nothing).
     pub async fn fail(
         &self,
         msg: &Claimed,
@@ -251,12 +283,13 @@ impl Queue {
     ) -> StoreResult<bool> {
         let error: String = error.chars().take(2000).collect();
         if msg.attempts >= max_attempts {
-            sqlx::query(self.sql().bury)
+            let res = sqlx::query(self.sql().bury)
                 .bind(&error)
                 .bind(msg.id)
+                .bind(msg.attempts)
                 .execute(self.store.pool())
                 .await?;
-            return Ok(true);
+            return Ok(res.rows_affected() == 1);
         }
         let shift = u32::try_from(msg.attempts.saturating_sub(1).clamp(0, 20)).unwrap_or(20);
         let delay = backoff
@@ -267,6 +300,7 @@ impl Queue {
             .bind(next)
             .bind(&error)
             .bind(msg.id)
+            .bind(msg.attempts)
             .execute(self.store.pool())
             .await?;
         Ok(false)

@@ -124,6 +124,13 @@ async fn service_tokens_are_checked_and_scoped() {
     assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
     let body = r.text().await.unwrap();
     assert!(!body.contains("not-a-token"), "{body}");
+    // A public route ignores credentials it does not need.
+    let r = t
+        .token(Method::GET, "/healthz", "not-a-token")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
 }
 
 #[tokio::test]

@@ -39,6 +39,10 @@ async fn the_stream_is_served_as_a_proxy_needs_it() {
     // retry first, then heartbeats (every 300 ms in tests).
     let first = sse.next_frame(WAIT).await.unwrap();
     assert_eq!(first.retry.as_deref(), Some("3000"));
+    // The opening frame carries the current id, so a reconnect resumes from here even when
+    // nothing was received.
+    assert_eq!(first.id.as_deref(), Some("0"));
+    assert_eq!(sse.response_headers["x-hub-last-event-id"], "0");
     let started = std::time::Instant::now();
     let beat = sse.next_frame(WAIT).await.unwrap();
     assert!(beat.comment && beat.event.is_none(), "{beat:?}");
@@ -124,9 +128,8 @@ both_backends!(
     replay_and_reset
 );
 
-#[tokio::test]
-async fn a_slow_client_is_disconnected_with_a_reset_and_the_bus_goes_on() {
-    let t = spawn_app_with(Db::Sqlite, |s| s.sse.queue = 4).await;
+async fn slow_client(db: Db) {
+    let t = spawn_app_with(db, |s| s.sse.queue = 4).await;
     let slow = t.events("topic=/tickets/*", None).await;
     let mut fast = t.events("topic=/tickets/*", None).await;
     let bus = &t.app.state.bus;
@@ -152,10 +155,13 @@ async fn a_slow_client_is_disconnected_with_a_reset_and_the_bus_goes_on() {
     assert_eq!(last.json()["reason"], "slow_client");
     assert!(slow.ended);
 }
+both_backends!(
+    a_slow_client_is_disconnected_with_a_reset_and_the_bus_goes_on,
+    slow_client
+);
 
-#[tokio::test]
-async fn topics_are_authorized_per_connection() {
-    let t = spawn_app().await;
+async fn topic_acl(db: Db) {
+    let t = spawn_app_with(db, |_| {}).await;
     // A dispatcher may not watch alerts.
     let r = t
         .staff(Method::GET, "/events?topic=/alerts", DISPATCH)
@@ -218,11 +224,14 @@ async fn topics_are_authorized_per_connection() {
         "the billing event was filtered out"
     );
 }
+both_backends!(topics_are_authorized_per_connection, topic_acl);
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn two_instances_on_one_postgres_share_their_events() {
     let fake = frappe_client::testkit::FakeFrappe::start().await.unwrap();
-    let s1 = settings(Db::Postgres, &fake).await;
+    let mut s1 = settings(Db::Postgres, &fake).await;
+    // No safety-net polling within the test: only NOTIFY can carry an event across.
+    s1.sse.dispatch_fallback = Duration::from_secs(60);
     let mut s2 = s1.clone();
     s2.listen = "127.0.0.1:0".parse().unwrap();
     let a = spawn_settings(s1, fake.clone()).await;
@@ -238,9 +247,9 @@ async fn two_instances_on_one_postgres_share_their_events() {
         .await
         .unwrap();
     let got_b = on_b
-        .next_event(WAIT)
+        .next_event(Duration::from_secs(2))
         .await
-        .expect("published on A, received on B");
+        .expect("published on A, received on B through NOTIFY");
     let got_a = on_a.next_event(WAIT).await.expect("and on A");
     assert_eq!(got_b.json()["data"]["n"], 7);
     assert_eq!(got_a.id, got_b.id);
@@ -250,15 +259,28 @@ async fn two_instances_on_one_postgres_share_their_events() {
         .publish(&ticket("ISS-7", 8), None)
         .await
         .unwrap();
-    assert_eq!(on_a.next_event(WAIT).await.unwrap().json()["data"]["n"], 8);
+    assert_eq!(
+        on_a.next_event(Duration::from_secs(2))
+            .await
+            .unwrap()
+            .json()["data"]["n"],
+        8
+    );
 }
 
-#[tokio::test]
-async fn shutdown_ends_open_streams() {
-    let t = spawn_app().await;
+async fn shutdown(db: Db) {
+    let t = spawn_app_with(db, |_| {}).await;
     let mut sse = t.events("topic=/dispatch", None).await;
     sse.next_frame(WAIT).await.unwrap();
+    let state = t.app.state.clone();
     t.app.stop().await;
     while sse.next_frame(WAIT).await.is_some() {}
     assert!(sse.ended);
+    // A subscription made during shutdown ends at once.
+    let mut late = state.bus.subscribe(hub::bus::Filter {
+        topics: vec![hub::bus::TopicPattern::parse("/dispatch").unwrap()],
+        capabilities: vec![],
+    });
+    assert!(late.rx.recv().await.is_none());
 }
+both_backends!(shutdown_ends_open_streams, shutdown);

@@ -80,3 +80,26 @@ async fn an_unknown_route_is_a_json_404() {
     assert_eq!(body["error"]["code"], "not_found");
     tokio::time::sleep(Duration::from_millis(1)).await;
 }
+
+#[tokio::test]
+async fn the_frameworks_own_rejections_are_json_too() {
+    let t = spawn_app().await;
+    let r = t.http.post(t.at("/healthz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::METHOD_NOT_ALLOWED);
+    assert_eq!(
+        r.json::<Value>().await.unwrap()["error"]["code"],
+        "method_not_allowed"
+    );
+    let r = t
+        .token(
+            reqwest::Method::GET,
+            "/admin/dead-letters/%FF",
+            crate::helpers::ADMIN_TOKEN,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert!(r.status().is_client_error(), "{}", r.status());
+    let body: Value = r.json().await.unwrap();
+    assert!(body["error"]["code"].is_string(), "{body}");
+}

@@ -152,12 +152,14 @@ impl TestApp {
             .header("Authorization", format!("Bearer {token}"))
     }
 
-    /// Posts a signed ERPNext webhook.
+    /// Posts a signed ERPNext webhook for `event` (carried in the signed body).
     pub async fn webhook(&self, body: &Value, event: &str) -> reqwest::Response {
-        let raw = serde_json::to_vec(body).unwrap();
+        let mut body = body.clone();
+        body["event"] = Value::String(event.to_owned());
+        let raw = serde_json::to_vec(&body).unwrap();
         let sig = frappe_client::webhook::sign_webhook(WEBHOOK_SECRET, &raw);
         self.http
-            .post(self.at(&format!("/webhooks/frappe?event={event}")))
+            .post(self.at("/webhooks/frappe"))
             .header("X-Frappe-Webhook-Signature", sig)
             .body(raw)
             .send()
@@ -253,13 +255,13 @@ impl SseClient {
         }
     }
 
-    /// The next frame that is an event (skipping comments and the retry frame).
+    /// The next frame that is an event (skipping comments and the opening `retry:`/`id:` frame).
     pub async fn next_event(&mut self, wait: Duration) -> Option<Frame> {
         let deadline = tokio::time::Instant::now() + wait;
         loop {
             let left = deadline.saturating_duration_since(tokio::time::Instant::now());
             let f = self.next_frame(left).await?;
-            if f.event.is_some() || f.id.is_some() {
+            if f.event.is_some() || !f.data.is_empty() {
                 return Some(f);
             }
         }

@@ -94,7 +94,7 @@ fn config_check_prints_the_effective_settings_with_secrets_redacted() {
         .env("FRAPPE_API_SECRET", "frappe-secret-xyz")
         .env(
             "FRAPPE_WEBHOOK_SECRETS",
-            "issues=whsecret-1,jobs=whsecret-2",
+            "issues=whsecret-1-abcdefghij,jobs=whsecret-2-abcdefghij",
         )
         .output()
         .unwrap();
@@ -109,7 +109,7 @@ fn config_check_prints_the_effective_settings_with_secrets_redacted() {
         "db-password-123",
         "proxy-secret-abcdefghijkl",
         "frappe-secret-xyz",
-        "whsecret-1",
+        "whsecret-1-abcdefghij",
         &token_hash,
     ] {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
@@ -146,13 +146,11 @@ async fn a_webhook_acknowledged_before_a_kill_9_is_processed_after_restart() {
     // Workers off: the delivery is acknowledged (stored) but not processed.
     let mut first = start("0");
     wait_ready(port).await;
-    let body = serde_json::to_vec(&json!({"doctype": "Issue", "name": "ISS-2026-00042", "modified": "2026-12-02 11:00:00.000001"})).unwrap();
+    let body = serde_json::to_vec(&json!({"doctype": "Issue", "name": "ISS-2026-00042", "modified": "2026-12-02 11:00:00.000001", "event": "after_insert"})).unwrap();
     let sig = frappe_client::webhook::sign_webhook(WEBHOOK_SECRET, &body);
     let http = reqwest::Client::new();
     let r = http
-        .post(format!(
-            "http://127.0.0.1:{port}/webhooks/frappe?event=after_insert"
-        ))
+        .post(format!("http://127.0.0.1:{port}/webhooks/frappe"))
         .header("X-Frappe-Webhook-Signature", sig)
         .body(body)
         .send()
@@ -262,9 +260,7 @@ async fn the_sandbox_prints_commands_that_work() {
         .unwrap()
         .trim_end_matches('\'');
     let r = http
-        .post(format!(
-            "http://127.0.0.1:{port}/webhooks/frappe?event=on_update"
-        ))
+        .post(format!("http://127.0.0.1:{port}/webhooks/frappe"))
         .header("X-Frappe-Webhook-Signature", sig)
         .body(data.to_owned())
         .send()

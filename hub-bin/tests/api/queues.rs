@@ -129,3 +129,41 @@ both_backends!(
     outbox_writes_retry_then_dead_letter_and_replay,
     outbox_writes_and_dead_letters
 );
+
+async fn lease_expiry(db: Db) {
+    let t = spawn_app_with(db, |s| s.workers.workers = 0).await;
+    let inbox = t.app.state.store.inbox();
+    inbox
+        .enqueue("frappe", "k1", &json!({}), b"{}", None, false)
+        .await
+        .unwrap();
+    // A worker claims it and dies without a word.
+    let first = inbox
+        .claim(Duration::from_millis(100))
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        inbox
+            .claim(Duration::from_millis(100))
+            .await
+            .unwrap()
+            .is_none(),
+        "leased"
+    );
+    tokio::time::sleep(Duration::from_millis(150)).await;
+    // Once the lease runs out another worker gets it.
+    let second = inbox.claim(Duration::from_secs(60)).await.unwrap().unwrap();
+    assert_eq!((second.id, second.attempts), (first.id, 2));
+    // The first worker, back from the dead, cannot record an outcome over the new claim.
+    assert!(!inbox.complete(&first).await.unwrap());
+    assert!(
+        !inbox
+            .fail(&first, "late", 1, Duration::from_millis(1))
+            .await
+            .unwrap()
+    );
+    assert!(inbox.complete(&second).await.unwrap());
+    assert_eq!(inbox.depth().await.unwrap(), (0, 0));
+}
+both_backends!(a_lost_lease_is_claimed_again_and_fenced, lease_expiry);

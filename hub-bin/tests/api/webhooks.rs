@@ -175,3 +175,57 @@ both_backends!(
     the_catch_up_poll_fills_the_webhook_gap_without_duplicates,
     catch_up_poll_fills_the_gap_once
 );
+
+async fn poll_first_then_webhook(db: Db) {
+    let t = spawn_app_with(db, |_| {}).await;
+    let state = &t.app.state;
+    hub::erpnext::poll_once(state).await.unwrap();
+    // A subscriber to the issue's customer's timeline: a topic segment with a space (and
+    // maybe accents), percent-encoded, its '%' encoded again in the query string.
+    let customer = t.fake.get("Issue", "ISS-2026-00001").unwrap()["customer"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    assert!(customer.contains(' '), "{customer}");
+    let topic = format!("/customers/{}/timeline", hub::bus::topic_segment(&customer));
+    let mut sse = t
+        .events(&format!("topic={}", topic.replace('%', "%25")), None)
+        .await;
+    assert_eq!(sse.status, StatusCode::OK);
+    let client = state.frappe.clone().unwrap();
+    let issue = client
+        .doctype("Issue")
+        .update(
+            "ISS-2026-00001",
+            &frappe_client::DocPatch::new().set("status", "Replied"),
+        )
+        .await
+        .unwrap();
+    // The poll runs before the webhook (Frappe's queue was slow) ...
+    assert_eq!(hub::erpnext::poll_once(state).await.unwrap(), 1);
+    // ... and the late delivery of the same version is acknowledged as a duplicate.
+    let mut delivered = serde_json::to_value(&issue).unwrap();
+    delivered["doctype"] = json!("Issue");
+    let r = t.webhook(&delivered, "on_update").await;
+    assert_eq!(r.status(), StatusCode::OK);
+    assert_eq!(r.json::<Value>().await.unwrap()["status"], "duplicate");
+    let first = sse
+        .next_event(WAIT)
+        .await
+        .expect("one event on the customer's timeline");
+    assert_eq!(first.event.as_deref(), Some("ticket.updated"));
+    assert!(
+        first.json()["topics"]
+            .as_array()
+            .unwrap()
+            .contains(&json!(topic))
+    );
+    assert!(
+        sse.next_event(Duration::from_millis(800)).await.is_none(),
+        "published once"
+    );
+}
+both_backends!(
+    a_webhook_after_the_poll_is_a_duplicate,
+    poll_first_then_webhook
+);
