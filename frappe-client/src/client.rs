@@ -4,19 +4,18 @@ use std::fmt;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use backon::Retryable;
 use bytes::Bytes;
+use gigafibre_client_core::ConcurrencyLimit;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use reqwest::cookie::CookieStore;
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;
-use tokio::sync::Semaphore;
 use tracing::Instrument;
 use url::Url;
 
 use crate::error::{ApiError, AuthScheme, ExcType};
-use crate::retry::{RetryConfig, TimeoutConfig, should_retry};
+use crate::retry::{RetryConfig, TimeoutConfig};
 use crate::{Error, Result};
 
 /// Which generation of Frappe's REST routes the client uses.
@@ -232,17 +231,11 @@ pub(crate) fn decode<T: DeserializeOwned>(
     body: &[u8],
     write_applied: bool,
 ) -> Result<T> {
-    // The fast path decodes directly; only a failure pays for decoding again with path
-    // tracking, to say where the body went wrong.
-    if let Ok(v) = serde_json::from_slice(body) {
-        return Ok(v);
-    }
-    let de = &mut serde_json::Deserializer::from_slice(body);
-    serde_path_to_error::deserialize(de).map_err(|e| Error::Decode {
+    gigafibre_client_core::decode_json(body).map_err(|e| Error::Decode {
         endpoint: endpoint.to_owned(),
-        path: e.path().to_string(),
+        path: e.path,
         write_applied,
-        source: e.into_inner(),
+        source: e.source,
     })
 }
 
@@ -253,8 +246,7 @@ struct Inner {
     api_version: ApiVersion,
     retry: RetryConfig,
     timeouts: TimeoutConfig,
-    limiter: Semaphore,
-    max_concurrency: usize,
+    limiter: ConcurrencyLimit,
     page_size: u32,
     site_name: Option<HeaderValue>,
     rate_limit: Mutex<Option<RateLimit>>,
@@ -277,7 +269,7 @@ impl fmt::Debug for Client {
             .field("api_version", &self.inner.api_version)
             .field("retry", &self.inner.retry)
             .field("timeouts", &self.inner.timeouts)
-            .field("max_concurrency", &self.inner.max_concurrency)
+            .field("max_concurrency", &self.inner.limiter.max())
             .field("page_size", &self.inner.page_size)
             .finish_non_exhaustive()
     }
@@ -428,29 +420,13 @@ impl ClientBuilder {
     /// [`Error::Config`] when the URL is not an absolute http(s) URL, a setting is out of range,
     /// or the TLS backend cannot start.
     pub fn build(self) -> Result<Client> {
-        let mut base = Url::parse(self.base_url.trim())
-            .map_err(|e| Error::Config(format!("base URL {:?}: {e}", self.base_url)))?;
-        if !matches!(base.scheme(), "http" | "https") || base.cannot_be_a_base() {
-            return Err(Error::Config(format!(
-                "base URL {:?} must be an http(s) URL",
-                self.base_url
-            )));
-        }
-        if base.username() != "" || base.password().is_some() {
-            return Err(Error::Config(
-                "base URL must not carry credentials; use .token() or .password()".to_owned(),
-            ));
-        }
-        base.set_query(None);
-        base.set_fragment(None);
-        if !base.path().ends_with('/') {
-            let p = format!("{}/", base.path());
-            base.set_path(&p);
-        }
-        if self.max_concurrency == 0 || self.max_concurrency > Semaphore::MAX_PERMITS {
+        let base = gigafibre_client_core::base_url(&self.base_url).map_err(|e| {
+            Error::Config(format!("{e}; use .token() or .password() for credentials"))
+        })?;
+        if self.max_concurrency == 0 || self.max_concurrency > ConcurrencyLimit::MAX {
             return Err(Error::Config(format!(
                 "max_concurrency must be between 1 and {}",
-                Semaphore::MAX_PERMITS
+                ConcurrencyLimit::MAX
             )));
         }
         if self.page_size == 0 || self.page_size > MAX_PAGE_SIZE {
@@ -488,8 +464,7 @@ impl ClientBuilder {
                 api_version: self.api_version,
                 retry: self.retry,
                 timeouts: self.timeouts,
-                limiter: Semaphore::new(self.max_concurrency),
-                max_concurrency: self.max_concurrency,
+                limiter: ConcurrencyLimit::new(self.max_concurrency),
                 page_size: self.page_size,
                 site_name,
                 rate_limit: Mutex::new(None),
@@ -552,24 +527,17 @@ impl Client {
     /// An URL under the base, one path segment per item, each percent-encoded (spaces, `/` in
     /// document names).
     pub(crate) fn url(&self, segments: &[&str]) -> Url {
-        let mut url = self.inner.base.clone();
-        if let Ok(mut path) = url.path_segments_mut() {
-            path.pop_if_empty();
-            path.extend(segments);
-        }
-        url
+        gigafibre_client_core::join(&self.inner.base, segments)
     }
 
     /// Sends a call with the full policy: session login, concurrency limit, retries, overall
     /// deadline, error decoding.
     pub(crate) async fn execute(&self, call: &Call) -> Result<RawResponse> {
-        let fut = self.execute_with_session(call);
-        match self.inner.timeouts.total {
-            Some(total) => tokio::time::timeout(total, fut)
-                .await
-                .map_err(|_| Error::Timeout(total))?,
-            None => fut.await,
-        }
+        self.inner
+            .timeouts
+            .within_total(self.execute_with_session(call))
+            .await
+            .map_err(Error::Timeout)?
     }
 
     async fn execute_with_session(&self, call: &Call) -> Result<RawResponse> {
@@ -668,22 +636,11 @@ impl Client {
     }
 
     async fn with_retries(&self, call: &Call) -> Result<RawResponse> {
-        let retry = &self.inner.retry;
-        (|| self.attempt(call))
-            .retry(retry.backoff())
-            .when(|e| should_retry(e, call.idempotent))
-            .adjust(|e, computed| retry.next_delay(e, computed))
-            .notify(|e, wait| {
-                tracing::warn!(
-                    http.method = %call.method,
-                    http.path = call.url.path(),
-                    error = %e,
-                    wait_ms = wait.as_millis() as u64,
-                    "frappe request failed; retrying"
-                );
-            })
-            .sleep(tokio::time::sleep)
-            .await
+        let label = format!("frappe {} {}", call.method, call.url.path());
+        gigafibre_client_core::retry(&self.inner.retry, call.idempotent, &label, || {
+            self.attempt(call)
+        })
+        .await
     }
 
     async fn attempt(&self, call: &Call) -> Result<RawResponse> {
@@ -697,11 +654,7 @@ impl Client {
             otel.kind = "client",
         );
         async {
-            let _permit = inner
-                .limiter
-                .acquire()
-                .await
-                .map_err(|_| Error::Config("client is shut down".to_owned()))?;
+            let _permit = inner.limiter.acquire().await;
             let mut sent_under = 0;
             let mut rb = inner
                 .http
@@ -814,11 +767,7 @@ fn is_login(call: &Call) -> bool {
 }
 
 fn sensitive(value: &str) -> Result<HeaderValue> {
-    let mut v = HeaderValue::from_str(value).map_err(|_| {
-        Error::Config("credentials contain characters not allowed in a header".to_owned())
-    })?;
-    v.set_sensitive(true);
-    Ok(v)
+    gigafibre_client_core::sensitive_header(value).map_err(|e| Error::Config(e.to_string()))
 }
 
 #[cfg(test)]

@@ -615,20 +615,10 @@ fn header_str<'h>(headers: &'h HeaderMap, name: &str) -> Option<&'h str> {
         .map(str::trim)
 }
 
-/// `Retry-After` as seconds (the HTTP-date form is not used by Frappe and is ignored), else,
-/// on a 429 only, `X-RateLimit-Reset` (Frappe sends it on every answer while its limiter is on;
-/// it says when the window ends, not how long a 502 wants us to wait).
+/// `Retry-After` as seconds, else (on a 429 only) `X-RateLimit-Reset`, which Frappe sends on
+/// every answer while its limiter is on: the shared core's reading.
 pub(crate) fn retry_after(status: StatusCode, headers: &HeaderMap) -> Option<Duration> {
-    let secs = |name| {
-        header_str(headers, name)
-            .and_then(|v| v.parse::<f64>().ok())
-            .and_then(|s| Duration::try_from_secs_f64(s).ok())
-    };
-    secs("retry-after").or_else(|| {
-        (status == StatusCode::TOO_MANY_REQUESTS)
-            .then(|| secs("x-ratelimit-reset"))
-            .flatten()
-    })
+    gigafibre_client_core::retry_after(status, headers)
 }
 
 #[cfg(test)]

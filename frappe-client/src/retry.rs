@@ -1,177 +1,45 @@
-//! Retry and timeout settings, and the pure decision of whether a failure is retried.
+//! Retry and timeout settings (from the shared client core), and what a Frappe failure means
+//! for the retry decision.
 
 use std::time::Duration;
 
+use gigafibre_client_core::Transient;
+pub use gigafibre_client_core::{RetryConfig, TimeoutConfig};
+
 use crate::Error;
 
-/// How failed requests are retried. Named after AWS smithy's `RetryConfig`.
-///
-/// Only requests that are safe to replay are retried (GET, PUT, DELETE, any request that never
-/// reached the server, and any refused with 429 or with Frappe's maintenance 503), on
-/// connection failures, timeouts, 429, 502, 503 and 504, with exponential backoff plus a random
-/// jitter of up to one delay. A `Retry-After` (or `X-RateLimit-Reset`) from the server
-/// replaces the computed delay; when it asks for longer than
-/// [`max_retry_after`](Self::with_max_retry_after) the error is returned at once instead.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct RetryConfig {
-    /// Attempts in all, the first included. `1` disables retries.
-    pub max_attempts: u32,
-    /// Delay before the first retry (before jitter).
-    pub initial_backoff: Duration,
-    /// Longest computed delay between attempts.
-    pub max_backoff: Duration,
-    /// Longest server-requested wait the client honours.
-    pub max_retry_after: Duration,
-    /// Add a random share of the delay so that clients do not retry in step.
-    pub jitter: bool,
-}
-
-impl RetryConfig {
-    /// 3 attempts, 200 ms doubling up to 10 s, jittered, honouring waits of up to 60 s.
-    pub fn standard() -> Self {
-        Self {
-            max_attempts: 3,
-            initial_backoff: Duration::from_millis(200),
-            max_backoff: Duration::from_secs(10),
-            max_retry_after: Duration::from_secs(60),
-            jitter: true,
-        }
+/// Frappe's failures for the shared retry decision: transient ones are 429, 502, 503, 504,
+/// connection failures and timeouts; a 429 and Frappe's maintenance 503s (`SessionStopped`,
+/// `InReadOnlyMode`) refuse a request before it runs, so any verb may be replayed after them.
+impl Transient for Error {
+    fn is_transient(&self) -> bool {
+        self.is_retryable()
     }
 
-    /// No retries: every request is attempted once.
-    pub fn disabled() -> Self {
-        Self {
-            max_attempts: 1,
-            ..Self::standard()
-        }
+    fn never_reached_server(&self) -> bool {
+        matches!(self, Error::Transport { source, .. } if source.is_connect())
     }
 
-    /// Sets the number of attempts (the first included); `0` is treated as `1`.
-    pub fn with_max_attempts(mut self, n: u32) -> Self {
-        self.max_attempts = n.max(1);
-        self
-    }
-
-    /// Sets the first delay.
-    pub fn with_initial_backoff(mut self, d: Duration) -> Self {
-        self.initial_backoff = d;
-        self
-    }
-
-    /// Sets the longest computed delay.
-    pub fn with_max_backoff(mut self, d: Duration) -> Self {
-        self.max_backoff = d;
-        self
-    }
-
-    /// Sets the longest server-requested wait that is honoured.
-    pub fn with_max_retry_after(mut self, d: Duration) -> Self {
-        self.max_retry_after = d;
-        self
-    }
-
-    /// Turns jitter on or off.
-    pub fn with_jitter(mut self, on: bool) -> Self {
-        self.jitter = on;
-        self
-    }
-
-    pub(crate) fn backoff(&self) -> backon::ExponentialBuilder {
-        let b = backon::ExponentialBuilder::default()
-            .with_min_delay(self.initial_backoff)
-            .with_max_delay(self.max_backoff)
-            .with_max_times(self.max_attempts.saturating_sub(1) as usize);
-        if self.jitter { b.with_jitter() } else { b }
-    }
-
-    /// The delay before the next attempt after `err`, or `None` to give up. `computed` is the
-    /// backoff's own next delay (`None` once attempts are exhausted).
-    pub(crate) fn next_delay(&self, err: &Error, computed: Option<Duration>) -> Option<Duration> {
-        let computed = computed?;
-        match err.retry_after() {
-            Some(wait) if wait > self.max_retry_after => None,
-            Some(wait) => Some(wait),
-            None => Some(computed),
-        }
-    }
-}
-
-impl Default for RetryConfig {
-    fn default() -> Self {
-        Self::standard()
-    }
-}
-
-/// Whether a failed attempt may be tried again: `err` must be transient and the request must be
-/// safe to replay. A request that never reached the server (connection refused) is always
-/// safe; a 429 means the server refused it before doing any work, so it is safe too.
-pub(crate) fn should_retry(err: &Error, idempotent: bool) -> bool {
-    if !err.is_retryable() {
-        return false;
-    }
-    match err {
-        Error::Transport { source, .. } if source.is_connect() => true,
-        Error::Api(api) if api.status.as_u16() == 429 => true,
-        // Frappe's own 503s (maintenance) refuse the request before it runs.
-        Error::Api(api)
-            if matches!(
+    fn refused_before_work(&self) -> bool {
+        match self {
+            Error::Api(api) if api.status.as_u16() == 429 => true,
+            Error::Api(api) => matches!(
                 api.exc_type,
                 Some(crate::ExcType::SessionStopped | crate::ExcType::InReadOnlyMode)
-            ) =>
-        {
-            true
-        }
-        _ => idempotent,
-    }
-}
-
-/// Time limits. Named after AWS smithy's `TimeoutConfig`.
-#[derive(Debug, Clone, PartialEq)]
-#[non_exhaustive]
-pub struct TimeoutConfig {
-    /// Time to establish a connection (applies to the client's own connection pool only; an
-    /// injected `reqwest::Client` keeps its own setting).
-    pub connect: Duration,
-    /// Time for one attempt, from sending to the last byte of the answer.
-    pub attempt: Duration,
-    /// Time for the whole operation, retries and waits included; `None` for no limit.
-    pub total: Option<Duration>,
-}
-
-impl TimeoutConfig {
-    /// Connect 5 s, attempt 30 s, no overall limit.
-    pub fn standard() -> Self {
-        Self {
-            connect: Duration::from_secs(5),
-            attempt: Duration::from_secs(30),
-            total: None,
+            ),
+            _ => false,
         }
     }
 
-    /// Sets the connect timeout.
-    pub fn with_connect(mut self, d: Duration) -> Self {
-        self.connect = d;
-        self
-    }
-
-    /// Sets the per-attempt timeout.
-    pub fn with_attempt(mut self, d: Duration) -> Self {
-        self.attempt = d;
-        self
-    }
-
-    /// Sets the overall deadline.
-    pub fn with_total(mut self, d: Duration) -> Self {
-        self.total = Some(d);
-        self
+    fn retry_after(&self) -> Option<Duration> {
+        Error::retry_after(self)
     }
 }
 
-impl Default for TimeoutConfig {
-    fn default() -> Self {
-        Self::standard()
-    }
+/// Whether a failed attempt may be tried again (the shared decision over [`Transient`]).
+#[cfg(test)]
+pub(crate) fn should_retry(err: &Error, idempotent: bool) -> bool {
+    gigafibre_client_core::should_retry(err, idempotent)
 }
 
 #[cfg(test)]

@@ -125,14 +125,13 @@ mod schema;
 mod seed;
 mod store;
 
-use std::collections::{HashMap, VecDeque};
+use std::collections::HashMap;
 use std::fmt;
-use std::net::Ipv4Addr;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
+use gigafibre_client_core::testkit::{FakeServer, FaultQueue, RequestLog};
 use serde_json::Value;
-use tokio::sync::watch;
 use url::Url;
 
 use self::generated::Generated;
@@ -353,12 +352,6 @@ impl Fault {
         self.path_prefix = Some(prefix.into());
         self
     }
-
-    fn matches(&self, raw_path: &str, decoded_path: &str) -> bool {
-        self.path_prefix
-            .as_deref()
-            .is_none_or(|p| raw_path.starts_with(p) || decoded_path.starts_with(p))
-    }
 }
 
 /// Immutable server configuration.
@@ -387,8 +380,8 @@ struct Shared {
     config: Config,
     store: Mutex<Store>,
     sessions: Mutex<HashMap<String, String>>,
-    faults: Mutex<VecDeque<Fault>>,
-    requests: Mutex<VecDeque<RecordedRequest>>,
+    faults: FaultQueue<FaultKind>,
+    requests: RequestLog<RecordedRequest>,
     rate: Mutex<RateWindow>,
 }
 
@@ -399,25 +392,11 @@ fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
 
 impl Shared {
     fn record(&self, r: RecordedRequest) {
-        let mut log = lock(&self.requests);
-        if log.len() >= MAX_RECORDED_REQUESTS {
-            log.pop_front();
-        }
-        log.push_back(r);
+        self.requests.record(r);
     }
 
     fn take_fault(&self, raw_path: &str, decoded_path: &str) -> Option<FaultKind> {
-        let mut queue = lock(&self.faults);
-        let pos = queue
-            .iter()
-            .position(|f| f.matches(raw_path, decoded_path))?;
-        let fault = &mut queue[pos];
-        let kind = fault.kind.clone();
-        fault.times = fault.times.saturating_sub(1);
-        if fault.times == 0 {
-            queue.remove(pos);
-        }
-        Some(kind)
+        self.faults.take(raw_path, decoded_path)
     }
 
     /// The full name of the login user (from its User document when seeded).
@@ -441,23 +420,12 @@ impl Shared {
     }
 }
 
-/// Stops the server when the last handle goes away.
-struct Guard {
-    stop: watch::Sender<bool>,
-}
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.stop.send(true);
-    }
-}
-
 /// A running fake Frappe server. Cloning shares the server; dropping the last clone (or calling
 /// [`FakeFrappe::shutdown`]) stops it.
 #[derive(Clone)]
 pub struct FakeFrappe {
     shared: Arc<Shared>,
-    guard: Arc<Guard>,
+    server: FakeServer,
     url: Url,
 }
 
@@ -549,7 +517,9 @@ impl FakeFrappe {
 
     /// Queues a fault for the next matching requests.
     pub fn inject(&self, fault: Fault) {
-        lock(&self.shared.faults).push_back(fault);
+        self.shared
+            .faults
+            .push(fault.kind, fault.times, fault.path_prefix);
     }
 
     /// Invalidates every cookie session: later requests with an old `sid` run as Guest.
@@ -559,17 +529,17 @@ impl FakeFrappe {
 
     /// The requests received so far (at most [`MAX_RECORDED_REQUESTS`], oldest first).
     pub fn requests(&self) -> Vec<RecordedRequest> {
-        lock(&self.shared.requests).iter().cloned().collect()
+        self.shared.requests.all()
     }
 
     /// Forgets the recorded requests.
     pub fn clear_requests(&self) {
-        lock(&self.shared.requests).clear();
+        self.shared.requests.clear();
     }
 
     /// Stops the server (even if other clones of this handle exist). In-flight requests finish.
     pub fn shutdown(self) {
-        let _ = self.guard.stop.send(true);
+        self.server.shutdown();
     }
 }
 
@@ -702,33 +672,18 @@ impl FakeFrappeBuilder {
             },
             store: Mutex::new(store),
             sessions: Mutex::new(HashMap::new()),
-            faults: Mutex::new(VecDeque::new()),
-            requests: Mutex::new(VecDeque::new()),
+            faults: FaultQueue::default(),
+            requests: RequestLog::new(MAX_RECORDED_REQUESTS),
             rate: Mutex::new(RateWindow {
                 started: Instant::now(),
                 used_us: 0,
             }),
         });
-        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
-        let addr = listener.local_addr()?;
-        let url = Url::parse(&format!("http://{addr}/")).map_err(std::io::Error::other)?;
-        let (stop, mut stopped) = watch::channel(false);
-        let app = routes::router(Arc::clone(&shared));
-        tokio::spawn(async move {
-            let signal = async move {
-                let _ = stopped.wait_for(|stop| *stop).await;
-            };
-            if let Err(e) = axum::serve(listener, app)
-                .with_graceful_shutdown(signal)
-                .await
-            {
-                tracing::warn!(error = %e, "fake Frappe server stopped with an error");
-            }
-        });
+        let server = FakeServer::start(routes::router(Arc::clone(&shared))).await?;
         Ok(FakeFrappe {
             shared,
-            guard: Arc::new(Guard { stop }),
-            url,
+            url: server.url(),
+            server,
         })
     }
 }
