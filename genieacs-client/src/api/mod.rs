@@ -1,0 +1,3 @@
+//! Request handlers, one module per area.
+
+pub(crate) mod devices;

@@ -1,0 +1,359 @@
+//! [`Client`], its builder, and the request pipeline every handler goes through.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use base64::Engine as _;
+use bytes::Bytes;
+use gigafibre_client_core::{ConcurrencyLimit, RetryConfig, TimeoutConfig};
+use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
+use http::{HeaderMap, HeaderName, HeaderValue, Method};
+use secrecy::{ExposeSecret, SecretString};
+use serde::de::DeserializeOwned;
+use tracing::Instrument;
+use url::Url;
+
+use crate::error::closed_without_answer;
+use crate::{Error, Result};
+
+/// How the client proves itself to the proxy in front of the NBI (the NBI has no
+/// authentication of its own: CVE-2025-56015).
+pub(crate) enum Auth {
+    None,
+    Basic {
+        user: String,
+        password: SecretString,
+    },
+    Bearer(SecretString),
+    Header {
+        name: HeaderName,
+        value: SecretString,
+    },
+}
+
+impl fmt::Debug for Auth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Auth::None => f.write_str("None"),
+            Auth::Basic { user, .. } => {
+                write!(f, "Basic {{ user: {user:?}, password: [redacted] }}")
+            }
+            Auth::Bearer(_) => f.write_str("Bearer([redacted])"),
+            Auth::Header { name, .. } => write!(f, "Header {{ name: {name}, value: [redacted] }}"),
+        }
+    }
+}
+
+/// A successful answer, fully read.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
+    pub(crate) endpoint: String,
+}
+
+impl Answer {
+    /// Decodes the body, naming the JSON path on failure.
+    pub(crate) fn json<T: DeserializeOwned>(&self) -> Result<T> {
+        gigafibre_client_core::decode_json(&self.body).map_err(|e| Error::Decode {
+            endpoint: self.endpoint.clone(),
+            path: e.path,
+            source: e.source,
+        })
+    }
+
+    /// The `total` header of a collection query.
+    pub(crate) fn total(&self) -> Option<u64> {
+        self.headers
+            .get("total")
+            .and_then(|v| v.to_str().ok())
+            .and_then(|v| v.trim().parse().ok())
+    }
+}
+
+struct Inner {
+    http: reqwest::Client,
+    base: Url,
+    auth: Auth,
+    retry: RetryConfig,
+    timeouts: TimeoutConfig,
+    limiter: ConcurrencyLimit,
+}
+
+/// A GenieACS NBI client. Cheap to clone (one `Arc` inside); clones share the connection pool
+/// and the concurrency limit.
+///
+/// Build one with [`Client::builder`].
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base.as_str())
+            .field("auth", &self.inner.auth)
+            .field("retry", &self.inner.retry)
+            .field("timeouts", &self.inner.timeouts)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`Client`]. Created by [`Client::builder`].
+pub struct ClientBuilder {
+    base_url: String,
+    auth: Auth,
+    http: Option<reqwest::Client>,
+    retry: RetryConfig,
+    timeouts: TimeoutConfig,
+    max_concurrency: usize,
+    invalid: Option<String>,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("auth", &self.auth)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// HTTP Basic credentials for the proxy in front of the NBI.
+    pub fn basic(mut self, user: impl Into<String>, password: impl Into<SecretString>) -> Self {
+        self.auth = Auth::Basic {
+            user: user.into(),
+            password: password.into(),
+        };
+        self
+    }
+
+    /// A bearer token for the proxy: `Authorization: Bearer <token>`.
+    pub fn bearer(mut self, token: impl Into<SecretString>) -> Self {
+        self.auth = Auth::Bearer(token.into());
+        self
+    }
+
+    /// A static header the proxy checks (`x-api-key: …`, as the proposed NBI key would be).
+    pub fn header(mut self, name: &str, value: impl Into<SecretString>) -> Self {
+        match HeaderName::from_bytes(name.as_bytes()) {
+            Ok(name) => {
+                self.auth = Auth::Header {
+                    name,
+                    value: value.into(),
+                }
+            }
+            Err(_) => self.invalid = Some(format!("{name:?} is not a header name")),
+        }
+        self
+    }
+
+    /// Uses a shared `reqwest::Client` (client certificates for mTLS are configured on it).
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Sets the retry policy; [`RetryConfig::disabled`] turns retries off.
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets the per-attempt timeout (default 30 s). Task calls with a connection request wait
+    /// longer on their own.
+    pub fn timeout(mut self, attempt: Duration) -> Self {
+        self.timeouts.attempt = attempt;
+        self
+    }
+
+    /// At most `n` requests in flight (default 8): the NBI runs queries without indexes.
+    pub fn max_concurrency(mut self, n: usize) -> Self {
+        self.max_concurrency = n;
+        self
+    }
+
+    /// Validates the settings and builds the client.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a bad URL, header name or limit.
+    pub fn build(self) -> Result<Client> {
+        if let Some(e) = self.invalid {
+            return Err(Error::Config(e));
+        }
+        let base = gigafibre_client_core::base_url(&self.base_url)
+            .map_err(|e| Error::Config(e.to_string()))?;
+        if self.max_concurrency == 0 || self.max_concurrency > ConcurrencyLimit::MAX {
+            return Err(Error::Config(
+                "max_concurrency must be at least 1".to_owned(),
+            ));
+        }
+        let http = match self.http {
+            Some(c) => c,
+            None => reqwest::Client::builder()
+                .connect_timeout(self.timeouts.connect)
+                .user_agent(concat!("genieacs-client-rs/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| Error::Config(format!("HTTP client: {e}")))?,
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                auth: self.auth,
+                retry: self.retry,
+                timeouts: self.timeouts,
+                limiter: ConcurrencyLimit::new(self.max_concurrency),
+            }),
+        })
+    }
+}
+
+impl Client {
+    /// Starts configuring a client for the NBI at `base_url` (`http://acs.internal:7557`).
+    pub fn builder(base_url: impl AsRef<str>) -> ClientBuilder {
+        ClientBuilder {
+            base_url: base_url.as_ref().to_owned(),
+            auth: Auth::None,
+            http: None,
+            retry: RetryConfig::standard(),
+            timeouts: TimeoutConfig::standard(),
+            max_concurrency: 8,
+            invalid: None,
+        }
+    }
+
+    /// A client from `GENIEACS_URL`, with `GENIEACS_TOKEN` (bearer) or `GENIEACS_USER` +
+    /// `GENIEACS_PASSWORD` (basic) when set.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the missing variable (never a value).
+    pub fn from_env() -> Result<Client> {
+        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
+        let url = var("GENIEACS_URL").ok_or_else(|| {
+            Error::Config("environment variable GENIEACS_URL is not set".to_owned())
+        })?;
+        let mut b = Client::builder(url);
+        if let Some(token) = var("GENIEACS_TOKEN") {
+            b = b.bearer(token);
+        } else if let Some(user) = var("GENIEACS_USER") {
+            let password = var("GENIEACS_PASSWORD").ok_or_else(|| {
+                Error::Config("GENIEACS_USER is set but GENIEACS_PASSWORD is not".to_owned())
+            })?;
+            b = b.basic(user, password);
+        }
+        b.build()
+    }
+
+    /// The NBI's base URL.
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base
+    }
+
+    /// The base plus segments, each percent-encoded — a device id's `%` included (`%25`), as
+    /// GenieACS's router needs.
+    pub(crate) fn url(&self, segments: &[&str]) -> Url {
+        gigafibre_client_core::join(&self.inner.base, segments)
+    }
+
+    /// Sends a request with the full policy: auth, concurrency limit, per-attempt timeout,
+    /// retries when safe, overall deadline, error mapping.
+    pub(crate) async fn execute(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Bytes>,
+        idempotent: bool,
+    ) -> Result<Answer> {
+        let label = format!("genieacs {method} {}", url.path());
+        let run = gigafibre_client_core::retry(&self.inner.retry, idempotent, &label, || {
+            self.attempt(method.clone(), url.clone(), body.clone())
+        });
+        self.inner
+            .timeouts
+            .within_total(run)
+            .await
+            .map_err(Error::Timeout)?
+    }
+
+    async fn attempt(&self, method: Method, url: Url, body: Option<Bytes>) -> Result<Answer> {
+        let inner = &*self.inner;
+        let path = url.path().to_owned();
+        let span =
+            tracing::debug_span!("genieacs.request", http.method = %method, http.path = %path);
+        async {
+            let _permit = inner.limiter.acquire().await;
+            let mut rb = inner
+                .http
+                .request(method.clone(), url)
+                .timeout(inner.timeouts.attempt)
+                .header(ACCEPT, "application/json");
+            let sensitive = |v: &str| {
+                gigafibre_client_core::sensitive_header(v).map_err(|e| Error::Config(e.to_string()))
+            };
+            rb = match &inner.auth {
+                Auth::None => rb,
+                Auth::Basic { user, password } => {
+                    let raw = format!("{user}:{}", password.expose_secret());
+                    let encoded = base64::engine::general_purpose::STANDARD.encode(raw);
+                    rb.header(AUTHORIZATION, sensitive(&format!("Basic {encoded}"))?)
+                }
+                Auth::Bearer(t) => rb.header(
+                    AUTHORIZATION,
+                    sensitive(&format!("Bearer {}", t.expose_secret()))?,
+                ),
+                Auth::Header { name, value } => {
+                    rb.header(name.clone(), sensitive(value.expose_secret())?)
+                }
+            };
+            if let Some(b) = body {
+                rb = rb
+                    .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                    .body(b);
+            }
+            let resp = rb
+                .send()
+                .await
+                .map_err(|e| send_error(&path, e, inner.timeouts.attempt))?;
+            let status = resp.status();
+            let headers = resp.headers().clone();
+            let body = resp
+                .bytes()
+                .await
+                .map_err(|e| send_error(&path, e, inner.timeouts.attempt))?;
+            if status.is_success() {
+                return Ok(Answer {
+                    headers,
+                    body,
+                    endpoint: path,
+                });
+            }
+            let message = String::from_utf8_lossy(&body).trim().to_owned();
+            Err(match status.as_u16() {
+                404 => Error::NotFound(if message.is_empty() { path } else { message }),
+                503 if message.contains("in session") => Error::DeviceBusy,
+                _ => Error::Api { status, message },
+            })
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+fn send_error(path: &str, e: reqwest::Error, attempt: Duration) -> Error {
+    if e.is_timeout() {
+        Error::Timeout(attempt)
+    } else if !e.is_connect() && closed_without_answer(&e) {
+        Error::ConnectionClosed {
+            path: path.to_owned(),
+        }
+    } else {
+        Error::Transport {
+            path: path.to_owned(),
+            source: e.without_url(),
+        }
+    }
+}

@@ -1,0 +1,15 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+
+mod api;
+mod client;
+mod error;
+pub mod models;
+mod query;
+
+pub use api::devices::{DevicePage, Devices, SUMMARY_PROJECTION};
+pub use client::{Client, ClientBuilder};
+pub use error::{Error, Result};
+pub use gigafibre_client_core::{RetryConfig, TimeoutConfig};
+pub use models::{Device, DeviceId, DeviceIdentity, Param, ParamValue};
+pub use query::{Query, QueryError};
