@@ -48,6 +48,9 @@ impl fmt::Debug for Auth {
 /// A successful answer, fully read.
 #[derive(Debug)]
 pub(crate) struct Answer {
+    pub(crate) status: http::StatusCode,
+    /// A non-canonical HTTP/1.1 reason phrase (GenieACS reports task outcomes there).
+    pub(crate) reason: Option<String>,
     pub(crate) headers: HeaderMap,
     pub(crate) body: Bytes,
     pub(crate) endpoint: String,
@@ -279,7 +282,34 @@ impl Client {
             .map_err(Error::Timeout)?
     }
 
+    /// Like [`execute`](Self::execute), but with its own per-attempt timeout (task calls wait
+    /// for a CWMP session) and never retried once sent.
+    pub(crate) async fn execute_long(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Bytes>,
+        attempt_timeout: Duration,
+    ) -> Result<Answer> {
+        let label = format!("genieacs {method} {}", url.path());
+        gigafibre_client_core::retry(&self.inner.retry, false, &label, || {
+            self.attempt_with(method.clone(), url.clone(), body.clone(), attempt_timeout)
+        })
+        .await
+    }
+
     async fn attempt(&self, method: Method, url: Url, body: Option<Bytes>) -> Result<Answer> {
+        self.attempt_with(method, url, body, self.inner.timeouts.attempt)
+            .await
+    }
+
+    async fn attempt_with(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Bytes>,
+        attempt_timeout: Duration,
+    ) -> Result<Answer> {
         let inner = &*self.inner;
         let path = url.path().to_owned();
         let span =
@@ -289,7 +319,7 @@ impl Client {
             let mut rb = inner
                 .http
                 .request(method.clone(), url)
-                .timeout(inner.timeouts.attempt)
+                .timeout(attempt_timeout)
                 .header(ACCEPT, "application/json");
             let sensitive = |v: &str| {
                 gigafibre_client_core::sensitive_header(v).map_err(|e| Error::Config(e.to_string()))
@@ -317,15 +347,21 @@ impl Client {
             let resp = rb
                 .send()
                 .await
-                .map_err(|e| send_error(&path, e, inner.timeouts.attempt))?;
+                .map_err(|e| send_error(&path, e, attempt_timeout))?;
             let status = resp.status();
+            let reason = resp
+                .extensions()
+                .get::<hyper::ext::ReasonPhrase>()
+                .map(|r| String::from_utf8_lossy(r.as_bytes()).into_owned());
             let headers = resp.headers().clone();
             let body = resp
                 .bytes()
                 .await
-                .map_err(|e| send_error(&path, e, inner.timeouts.attempt))?;
+                .map_err(|e| send_error(&path, e, attempt_timeout))?;
             if status.is_success() {
                 return Ok(Answer {
+                    status,
+                    reason,
                     headers,
                     body,
                     endpoint: path,

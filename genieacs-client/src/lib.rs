@@ -8,6 +8,7 @@ pub mod models;
 mod query;
 
 pub use api::devices::{DevicePage, Devices, SUMMARY_PROJECTION};
+pub use api::tasks::{Fault, Submitted, Task, TaskOptions, TaskOutcome, Tasks};
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, Result};
 pub use gigafibre_client_core::{RetryConfig, TimeoutConfig};

@@ -1,3 +1,4 @@
 //! Request handlers, one module per area.
 
 pub(crate) mod devices;
+pub(crate) mod tasks;
