@@ -7,6 +7,10 @@ mod error;
 pub mod models;
 mod query;
 
+#[cfg(feature = "testkit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
+pub mod testkit;
+
 pub use api::devices::{DevicePage, Devices, SUMMARY_PROJECTION};
 pub use api::tasks::{Fault, Submitted, Task, TaskOptions, TaskOutcome, Tasks};
 pub use client::{Client, ClientBuilder};

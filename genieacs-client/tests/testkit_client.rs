@@ -1,0 +1,111 @@
+//! The client end to end against the fake NBI (the testkit), seeded from real data-model dumps.
+
+use futures::StreamExt;
+use genieacs_client::testkit::{FakeNbi, SEED_SERIALS, TaskBehaviour};
+use genieacs_client::{Client, Query, Task, TaskOptions, TaskOutcome};
+use serde_json::json;
+
+#[tokio::test]
+async fn lookups_projections_and_streams_work_on_the_seeded_fleet() {
+    let nbi = FakeNbi::seeded().await.unwrap();
+    let acs = Client::builder(nbi.url().as_str()).build().unwrap();
+    for serial in SEED_SERIALS {
+        let found = acs.devices().find_by_serial(serial).await.unwrap();
+        assert_eq!(found.len(), 1, "{serial}");
+        assert_eq!(found[0].identity.serial_number.as_deref(), Some(*serial));
+        // The summary projection leaves the tree out.
+        assert!(found[0].tree.is_empty());
+    }
+    assert!(
+        acs.devices()
+            .find_by_serial("NOPE")
+            .await
+            .unwrap()
+            .is_empty()
+    );
+    let tp = &acs.devices().find_by_serial(SEED_SERIALS[0]).await.unwrap()[0];
+    let full = acs
+        .devices()
+        .get(&tp.id, &["Device.DeviceInfo"])
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(
+        full.param::<String>("Device.DeviceInfo.SoftwareVersion")
+            .is_some()
+    );
+    assert!(full.node("Device.WiFi").is_none(), "projected out");
+    let all: Vec<_> = acs
+        .devices()
+        .stream(Query::All, vec!["_id".to_owned()], 2)
+        .collect()
+        .await;
+    assert_eq!(all.len(), SEED_SERIALS.len());
+    let page = acs
+        .devices()
+        .page(&Query::All, &["_id"], 0, 1)
+        .await
+        .unwrap();
+    assert_eq!(page.total, Some(SEED_SERIALS.len() as u64));
+}
+
+#[tokio::test]
+async fn each_task_behaviour_reaches_the_caller_as_its_outcome() {
+    let nbi = FakeNbi::seeded().await.unwrap();
+    let acs = Client::builder(nbi.url().as_str()).build().unwrap();
+    let id = acs.devices().find_by_serial(SEED_SERIALS[1]).await.unwrap()[0]
+        .id
+        .clone();
+    let path = "Device.WiFi.SSID.1.SSID";
+    let set = Task::set_parameter_values(vec![(path.to_owned(), json!("Gigafibre-Test"))]).unwrap();
+    let opts = TaskOptions::default();
+    let s = acs.tasks().submit(&id, &set, &opts).await.unwrap();
+    assert_eq!(s.outcome, TaskOutcome::Done);
+    let after = acs.devices().get(&id, &[path]).await.unwrap().unwrap();
+    assert_eq!(after.param::<String>(path).unwrap().value, "Gigafibre-Test");
+    nbi.set_task_behaviour(&id, TaskBehaviour::Queued);
+    let s = acs.tasks().submit(&id, &Task::Reboot, &opts).await.unwrap();
+    assert_eq!(
+        s.outcome,
+        TaskOutcome::Queued("Task queued but not processed".to_owned())
+    );
+    assert!(acs.tasks().is_queued(&s.task_id).await.unwrap());
+    nbi.set_task_behaviour(
+        &id,
+        TaskBehaviour::Faults("cwmp.9007".into(), "Invalid parameter value".into()),
+    );
+    let s = acs.tasks().submit(&id, &set, &opts).await.unwrap();
+    match s.outcome {
+        TaskOutcome::Faulted(f) => assert_eq!(f.code, "cwmp.9007"),
+        other => panic!("{other:?}"),
+    }
+    nbi.set_task_behaviour(
+        &id,
+        TaskBehaviour::ConnectionRequestFails("Device is offline".into()),
+    );
+    let s = acs.tasks().submit(&id, &Task::Reboot, &opts).await.unwrap();
+    assert_eq!(
+        s.outcome,
+        TaskOutcome::ConnectionRequestFailed("Device is offline".into())
+    );
+    // Without a connection request the task just waits for the next inform.
+    let s = acs
+        .tasks()
+        .submit(
+            &id,
+            &Task::Reboot,
+            &TaskOptions::default().without_connection_request(),
+        )
+        .await
+        .unwrap();
+    assert!(
+        matches!(s.outcome, TaskOutcome::Queued(_)),
+        "{:?}",
+        s.outcome
+    );
+    // The device id's `%`-free form went raw in the path; an escaped one is encoded again.
+    assert!(nbi.requests().iter().any(|r| {
+        r.target
+            .starts_with(&format!("/devices/{}/tasks", id.path_segment()))
+    }));
+}
