@@ -199,6 +199,28 @@ pub struct FrappeSettings {
     pub timeout: Duration,
 }
 
+/// How the hub authenticates to the proxy in front of the GenieACS NBI.
+#[derive(Debug, Clone)]
+pub enum GenieacsAuth {
+    /// No credentials (the NBI on a private network).
+    None,
+    /// HTTP Basic (`GENIEACS_USER` / `GENIEACS_PASSWORD`).
+    Basic(String, SecretString),
+    /// A bearer token (`GENIEACS_TOKEN`).
+    Bearer(SecretString),
+}
+
+/// GenieACS (the TR-069 ACS's NBI).
+#[derive(Debug, Clone)]
+pub struct GenieacsSettings {
+    /// NBI URL (`http://genieacs:7557`).
+    pub url: String,
+    /// Credentials for its proxy.
+    pub auth: GenieacsAuth,
+    /// Per-request timeout for reads (10 s).
+    pub timeout: Duration,
+}
+
 /// Frappe's outgoing webhooks and the catch-up poll (these work without API credentials for
 /// the webhooks; the poll needs them).
 #[derive(Debug, Clone)]
@@ -242,6 +264,10 @@ pub struct Settings {
     pub frappe: Option<FrappeSettings>,
     /// Frappe webhooks and the catch-up poll.
     pub frappe_webhooks: FrappeWebhookSettings,
+    /// GenieACS, when configured.
+    pub genieacs: Option<GenieacsSettings>,
+    /// How long `/devices/lookup` waits for its sources (8 s, the field app's own limit).
+    pub lookup_deadline: Duration,
     /// Log as JSON lines (default) or human-readable text (`HUB_LOG_FORMAT=text`).
     pub log_json: bool,
 }
@@ -259,6 +285,8 @@ impl Default for Settings {
             workers: WorkerSettings::default(),
             frappe: None,
             frappe_webhooks: FrappeWebhookSettings::default(),
+            genieacs: None,
+            lookup_deadline: Duration::from_secs(8),
             log_json: true,
         }
     }
@@ -284,6 +312,8 @@ struct FileConfig {
     workers: BTreeMap<String, toml::Value>,
     #[serde(default)]
     frappe: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    genieacs: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -325,6 +355,7 @@ impl Source<'_> {
         let table = match section {
             "sse" => &self.file.sse,
             "workers" => &self.file.workers,
+            "genieacs" => &self.file.genieacs,
             _ => &self.file.frappe,
         };
         Ok(match table.get(key) {
@@ -706,6 +737,54 @@ impl Settings {
                 .filter(|d| !d.is_empty())
                 .collect();
         }
+        // GenieACS.
+        let genie = |var: &str, key: &str| src.section(var, "genieacs", key);
+        if let Some(url) = genie("GENIEACS_URL", "url")? {
+            let parsed = url::Url::parse(url.trim())
+                .map_err(|e| ConfigError::new("GENIEACS_URL", format!("not a URL: {e}")))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(ConfigError::new("GENIEACS_URL", "must be an http(s) URL"));
+            }
+            let auth = match (
+                genie("GENIEACS_TOKEN", "token")?,
+                genie("GENIEACS_USER", "user")?,
+                genie("GENIEACS_PASSWORD", "password")?,
+            ) {
+                (Some(t), None, None) => GenieacsAuth::Bearer(SecretString::from(t)),
+                (None, Some(u), Some(p)) => GenieacsAuth::Basic(u, SecretString::from(p)),
+                (None, None, None) => GenieacsAuth::None,
+                (Some(_), _, _) => {
+                    return Err(ConfigError::new(
+                        "GENIEACS_TOKEN",
+                        "set either GENIEACS_TOKEN or GENIEACS_USER and GENIEACS_PASSWORD, not both",
+                    ));
+                }
+                (None, Some(_), None) => {
+                    return Err(ConfigError::new(
+                        "GENIEACS_PASSWORD",
+                        "GENIEACS_USER is set without it",
+                    ));
+                }
+                (None, None, Some(_)) => {
+                    return Err(ConfigError::new(
+                        "GENIEACS_USER",
+                        "GENIEACS_PASSWORD is set without it",
+                    ));
+                }
+            };
+            let timeout = match genie("GENIEACS_TIMEOUT_SECS", "timeout_secs")? {
+                Some(v) => parse_secs("GENIEACS_TIMEOUT_SECS", &v, false)?,
+                None => Duration::from_secs(10),
+            };
+            s.genieacs = Some(GenieacsSettings {
+                url: url.trim().to_owned(),
+                auth,
+                timeout,
+            });
+        }
+        if let Some(v) = src.env("HUB_LOOKUP_DEADLINE_SECS") {
+            s.lookup_deadline = parse_secs("HUB_LOOKUP_DEADLINE_SECS", &v, false)?;
+        }
         Ok(s)
     }
 
@@ -744,6 +823,15 @@ impl Settings {
                 "poll_secs": self.frappe_webhooks.poll_interval.as_secs_f64(),
                 "poll_doctypes": self.frappe_webhooks.poll_doctypes,
             },
+            "genieacs": match &self.genieacs {
+                None => json!("not configured: set GENIEACS_URL"),
+                Some(g) => json!({"url": g.url, "auth": match &g.auth {
+                    GenieacsAuth::None => json!("none"),
+                    GenieacsAuth::Basic(user, _) => json!({"basic": {"user": user, "password": "[redacted]"}}),
+                    GenieacsAuth::Bearer(_) => json!({"bearer": "[redacted]"}),
+                }, "timeout_secs": g.timeout.as_secs_f64()}),
+            },
+            "lookup_deadline_secs": self.lookup_deadline.as_secs_f64(),
             "log_format": if self.log_json { "json" } else { "text" },
         })
     }

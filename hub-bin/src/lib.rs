@@ -72,6 +72,20 @@ pub async fn build_state(
                 .build()?,
         ),
     };
+    let genieacs = match &settings.genieacs {
+        None => None,
+        Some(g) => {
+            let mut b = genieacs_client::Client::builder(&g.url).timeout(g.timeout);
+            b = match &g.auth {
+                config::GenieacsAuth::None => b,
+                config::GenieacsAuth::Basic(user, password) => {
+                    b.basic(user.clone(), password.expose_secret().to_owned())
+                }
+                config::GenieacsAuth::Bearer(token) => b.bearer(token.expose_secret().to_owned()),
+            };
+            Some(b.build()?)
+        }
+    };
     let (_, doc) = routes::api();
     let routes = RouteTable::from_openapi(&doc).map_err(anyhow::Error::msg)?;
     Ok(AppState {
@@ -79,6 +93,7 @@ pub async fn build_state(
         store,
         bus,
         frappe,
+        genieacs,
         routes: Arc::new(routes),
         openapi: Arc::new(doc),
         metrics: telemetry::metrics_handle(),

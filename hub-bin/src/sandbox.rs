@@ -21,6 +21,8 @@ use crate::config::{DatabaseUrl, FrappeSettings, Settings};
 pub struct Sandbox {
     /// The fake ERPNext.
     pub frappe: FakeFrappe,
+    /// The fake GenieACS NBI, with one real XX230v tree per ONT router of the fake ERPNext.
+    pub genieacs: genieacs_client::testkit::FakeNbi,
     /// The proxy secret staff requests must carry.
     pub proxy_secret: String,
     /// A service token with every capability.
@@ -46,10 +48,36 @@ pub const DISPATCH_GROUP: &str = "Gigafibre Dispatch";
 /// The staff group with every capability.
 pub const ADMIN_GROUP: &str = "Hub Admins";
 
+/// A fake GenieACS NBI holding one device per ONT router of the fake ERPNext: the real
+/// XX230v TR-181 tree under that equipment's serial, informed two minutes ago.
+pub async fn fake_nbi_for(
+    frappe: &FakeFrappe,
+) -> std::io::Result<genieacs_client::testkit::FakeNbi> {
+    use genieacs_client::testkit::{FakeNbi, datamodel};
+    let nbi = FakeNbi::start().await?;
+    let recent = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
+        - chrono::TimeDelta::minutes(2);
+    let when = recent.to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+    for equipment in frappe.all("Service Equipment") {
+        if equipment["equipment_type"] == "ONT Router"
+            && let Some(serial) = equipment["serial_number"].as_str()
+        {
+            nbi.add_device(datamodel::device_from_csv(
+                datamodel::XX230V_TR181,
+                serial,
+                &when,
+            ));
+        }
+    }
+    Ok(nbi)
+}
+
 /// Starts the simulators and points `settings` at them (an in-memory store, generated secrets).
 pub async fn prepare(mut settings: Settings) -> anyhow::Result<(Settings, Sandbox)> {
     let frappe = FakeFrappe::start().await?;
+    let genieacs = fake_nbi_for(&frappe).await?;
     let sandbox = Sandbox {
+        genieacs,
         proxy_secret: random_hex(16),
         service_token: random_hex(24),
         webhook_secret: random_hex(16),
@@ -85,6 +113,11 @@ pub async fn prepare(mut settings: Settings) -> anyhow::Result<(Settings, Sandbo
         SecretString::from(sandbox.webhook_secret.clone()),
     )]);
     settings.frappe_webhooks.poll_interval = Duration::from_secs(10);
+    settings.genieacs = Some(crate::config::GenieacsSettings {
+        url: sandbox.genieacs.url().to_string(),
+        auth: crate::config::GenieacsAuth::None,
+        timeout: Duration::from_secs(5),
+    });
     Ok((settings, sandbox))
 }
 
@@ -107,6 +140,11 @@ pub fn instructions(addr: SocketAddr, sandbox: &Sandbox, header: &str) -> String
     let mut out = String::new();
     let _ = writeln!(out, "hub sandbox listening on http://{host}");
     let _ = writeln!(out, "  ERPNext (fake, seeded): {}", sandbox.frappe.url());
+    let _ = writeln!(
+        out,
+        "  GenieACS NBI (fake, the ERPNext ONT routers): {}",
+        sandbox.genieacs.url()
+    );
     let _ = writeln!(out, "  store: SQLite in memory");
     let _ = writeln!(out);
     let _ = writeln!(
@@ -126,6 +164,15 @@ pub fn instructions(addr: SocketAddr, sandbox: &Sandbox, header: &str) -> String
     let _ = writeln!(
         out,
         "curl -s -X POST 'http://{host}/webhooks/frappe' -H 'X-Frappe-Webhook-Signature: {signature}' --data-raw '{body}'"
+    );
+    let _ = writeln!(
+        out,
+        "# diagnose a modem (ERPNext equipment + GenieACS) by serial, MAC or equipment name:"
+    );
+    let _ = writeln!(
+        out,
+        "curl -s 'http://{host}/devices/lookup?serial=22C5A1000101' -H 'Authorization: Bearer {}'",
+        sandbox.service_token
     );
     let _ = writeln!(out, "# as a script, with the service token:");
     let _ = writeln!(

@@ -17,6 +17,8 @@ use crate::store::Store;
 pub struct ReadinessCache {
     /// When ERPNext was last checked, and what it said (`Err` holds the reason).
     pub frappe: Option<(Instant, Result<String, String>)>,
+    /// The same for GenieACS.
+    pub genieacs: Option<(Instant, Result<String, String>)>,
 }
 
 /// How long a readiness answer is reused.
@@ -33,6 +35,8 @@ pub struct AppState {
     pub bus: Bus,
     /// ERPNext, when configured.
     pub frappe: Option<frappe_client::Client>,
+    /// GenieACS, when configured.
+    pub genieacs: Option<genieacs_client::Client>,
     /// What each route requires (from the OpenAPI document).
     pub routes: Arc<RouteTable>,
     /// The OpenAPI document.
@@ -60,6 +64,13 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
+    /// The GenieACS client, or the 503 that says what to configure.
+    pub fn genieacs(&self) -> Result<&genieacs_client::Client, AppError> {
+        self.genieacs
+            .as_ref()
+            .ok_or_else(|| AppError::not_configured("genieacs", &["GENIEACS_URL"]))
+    }
+
     /// The ERPNext client, or the 503 that says what to configure.
     pub fn frappe(&self) -> Result<&frappe_client::Client, AppError> {
         self.frappe.as_ref().ok_or_else(|| {

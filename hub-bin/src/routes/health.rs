@@ -44,6 +44,8 @@ pub struct Readiness {
     pub store: Check,
     /// ERPNext.
     pub erpnext: Check,
+    /// GenieACS.
+    pub genieacs: Check,
 }
 
 /// Ready when the store answers and every configured upstream accepts the hub's credentials;
@@ -101,11 +103,59 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             }
         }
     };
-    let ready = store.status == "ok" && erpnext.status != "failing";
+    let genieacs = match &state.genieacs {
+        None => Check {
+            status: "not_configured",
+            detail: "set GENIEACS_URL".to_owned(),
+        },
+        Some(client) => {
+            let mut cache = state.readiness.lock().await;
+            let fresh = cache
+                .genieacs
+                .as_ref()
+                .filter(|(at, _)| at.elapsed() < READINESS_TTL)
+                .map(|(_, r)| r.clone());
+            let result = match fresh {
+                Some(r) => r,
+                None => {
+                    // A query on `_id` (always indexed) that matches nothing.
+                    let probe = genieacs_client::Query::eq("_id", "hub-readiness-probe");
+                    let devices = client.devices();
+                    let r = crate::upstream::timed(
+                        "genieacs",
+                        "readyz",
+                        devices.page(&probe, &["_id"], 0, 1),
+                    )
+                    .await
+                    .map(|p| {
+                        format!(
+                            "the NBI answers ({} devices match the probe)",
+                            p.items.len()
+                        )
+                    })
+                    .map_err(|e| format!("the NBI does not answer: {e}"));
+                    cache.genieacs = Some((Instant::now(), r.clone()));
+                    r
+                }
+            };
+            match result {
+                Ok(detail) => Check {
+                    status: "ok",
+                    detail,
+                },
+                Err(detail) => Check {
+                    status: "failing",
+                    detail,
+                },
+            }
+        }
+    };
+    let ready = store.status == "ok" && erpnext.status != "failing" && genieacs.status != "failing";
     let body = Readiness {
         status: if ready { "ready" } else { "not_ready" },
         store,
         erpnext,
+        genieacs,
     };
     let status = if ready {
         StatusCode::OK

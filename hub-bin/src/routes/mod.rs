@@ -2,6 +2,7 @@
 //! needs (`security`), which [`crate::auth::enforce`] enforces.
 
 pub mod admin;
+pub mod devices;
 pub mod events;
 pub mod health;
 pub mod webhooks;
@@ -65,6 +66,7 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::whoami))
         .routes(routes!(admin::dead_letters))
         .routes(routes!(admin::replay))
+        .routes(routes!(devices::lookup))
         .routes(routes!(events::events))
         .routes(routes!(webhooks::frappe))
         .split_for_parts()

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod devices;
 mod events;
 mod health;
 mod process;

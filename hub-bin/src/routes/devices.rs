@@ -1,0 +1,309 @@
+//! `GET /devices/lookup`: the consolidated diagnostic of a customer's modem, built as a
+//! **fan-out frame**: each source runs concurrently under one deadline and answers its own
+//! section with its age, or its own error; a source that is down, slow or not configured makes
+//! the answer partial, never failed. GenieACS is the first device source; the TP-Link bridge and
+//! the OLT's optics join the frame in their own issues.
+
+use std::future::Future;
+use std::time::Instant;
+
+use axum::Json;
+use axum::extract::{RawQuery, State};
+use frappe_client::Filter;
+use serde::Serialize;
+use serde_json::{Value, json};
+use utoipa::ToSchema;
+
+use crate::error::AppError;
+use crate::state::AppState;
+
+/// One source's part in the answer.
+#[derive(Debug, Clone, Serialize, ToSchema)]
+pub struct SourceReport {
+    /// `erpnext`, `genieacs`, ...
+    pub name: &'static str,
+    /// `ok`, `error`, `timeout`, `not_configured` or `not_found`.
+    pub status: &'static str,
+    /// How long it took (ms).
+    pub ms: u64,
+    /// What went wrong, when it did.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<String>,
+}
+
+/// The consolidated lookup.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Lookup {
+    /// What was looked up (`serial`, `mac` or `equipment`).
+    pub query: Value,
+    /// The ERPNext Service Equipment, with its customer and service location.
+    pub equipment: Option<Value>,
+    /// The modem as GenieACS knows it: identity, last inform and its age, firmware, uptime.
+    pub acs: Option<Value>,
+    /// Each source's status.
+    pub sources: Vec<SourceReport>,
+}
+
+/// Runs one source under the shared deadline.
+async fn run_source<T>(
+    name: &'static str,
+    deadline: Instant,
+    fut: impl Future<Output = Result<Option<T>, SourceError>>,
+) -> (SourceReport, Option<T>) {
+    let started = Instant::now();
+    let left = deadline.saturating_duration_since(started);
+    let out = tokio::time::timeout(left, fut).await;
+    let ms = started.elapsed().as_millis() as u64;
+    let (status, error, value) = match out {
+        Err(_) => (
+            "timeout",
+            Some(format!(
+                "no answer within the lookup deadline ({} ms)",
+                left.as_millis()
+            )),
+            None,
+        ),
+        Ok(Ok(Some(v))) => ("ok", None, Some(v)),
+        Ok(Ok(None)) => ("not_found", None, None),
+        Ok(Err(SourceError::NotConfigured(what))) => ("not_configured", Some(what), None),
+        Ok(Err(SourceError::Failed(e))) => ("error", Some(e), None),
+    };
+    (
+        SourceReport {
+            name,
+            status,
+            ms,
+            error,
+        },
+        value,
+    )
+}
+
+enum SourceError {
+    NotConfigured(String),
+    Failed(String),
+}
+
+/// Normalises a MAC to `AA:BB:CC:DD:EE:FF`.
+fn normal_mac(raw: &str) -> Option<String> {
+    let hex: String = raw.chars().filter(char::is_ascii_hexdigit).collect();
+    let separators_ok = raw
+        .chars()
+        .all(|c| c.is_ascii_hexdigit() || matches!(c, ':' | '-' | '.'));
+    (hex.len() == 12 && separators_ok).then(|| {
+        hex.to_ascii_uppercase()
+            .as_bytes()
+            .chunks(2)
+            .map(|c| String::from_utf8_lossy(c).into_owned())
+            .collect::<Vec<_>>()
+            .join(":")
+    })
+}
+
+fn age_secs(t: Option<chrono::DateTime<chrono::Utc>>) -> Option<i64> {
+    t.map(|t| {
+        (chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()) - t).num_seconds()
+    })
+}
+
+/// The diagnostic of one modem: by `serial`, `mac` or ERPNext Service Equipment name
+/// (`equipment`), with the equipment's customer and service location.
+#[utoipa::path(get, path = "/devices/lookup", tag = "devices",
+    security(("staff" = ["devices:read"]), ("service_token" = ["devices:read"])),
+    params(
+        ("serial" = Option<String>, Query, description = "The modem's serial number"),
+        ("mac" = Option<String>, Query, description = "Its MAC address (any separators)"),
+        ("equipment" = Option<String>, Query, description = "An ERPNext Service Equipment name"),
+    ),
+    responses(
+        (status = 200, description = "Every source's section, or its error", body = Lookup),
+        (status = 400, description = "Not exactly one of serial, mac, equipment"),
+    ))]
+pub async fn lookup(
+    State(state): State<AppState>,
+    RawQuery(raw): RawQuery,
+) -> Result<Json<Lookup>, AppError> {
+    let params = super::query_params(raw.as_deref(), &["serial", "mac", "equipment"])?;
+    let [(key, value)] = params.as_slice() else {
+        return Err(AppError::invalid(
+            "serial",
+            "give exactly one of serial, mac or equipment",
+        ));
+    };
+    let value = value.trim().to_owned();
+    if value.is_empty() || value.len() > 128 || value.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            key,
+            format!("{key} is empty or malformed"),
+        ));
+    }
+    let deadline = Instant::now() + state.settings.lookup_deadline;
+    let erp_filter = match key.as_str() {
+        "serial" => Filter::eq("serial_number", value.clone()),
+        "mac" => Filter::eq(
+            "mac_address",
+            normal_mac(&value).ok_or_else(|| AppError::invalid("mac", "not a MAC address"))?,
+        ),
+        _ => Filter::eq("name", value.clone()),
+    };
+    let query = json!({key.as_str(): value});
+    if key == "serial" {
+        // The serial is known: both sources at once.
+        let ((erp_report, equipment), (acs_report, acs)) = tokio::join!(
+            run_source("erpnext", deadline, equipment_source(&state, erp_filter)),
+            run_source(
+                "genieacs",
+                deadline,
+                acs_source(&state, Some(value.clone()))
+            ),
+        );
+        return Ok(Json(Lookup {
+            query,
+            equipment,
+            acs,
+            sources: vec![erp_report, acs_report],
+        }));
+    }
+    // By MAC or equipment name, the serial comes from ERPNext first.
+    let (erp_report, equipment) =
+        run_source("erpnext", deadline, equipment_source(&state, erp_filter)).await;
+    let serial = equipment
+        .as_ref()
+        .and_then(|e| e.get("serial_number"))
+        .and_then(Value::as_str)
+        .map(str::to_owned);
+    let (acs_report, acs) = run_source("genieacs", deadline, acs_source(&state, serial)).await;
+    Ok(Json(Lookup {
+        query,
+        equipment,
+        acs,
+        sources: vec![erp_report, acs_report],
+    }))
+}
+
+/// The Service Equipment matching `filter`, from ERPNext.
+async fn equipment_source(state: &AppState, filter: Filter) -> Result<Option<Value>, SourceError> {
+    let client = state
+        .frappe()
+        .map_err(|e| SourceError::NotConfigured(e.message))?;
+    let query = client
+        .doctype("Service Equipment")
+        .list()
+        .filter(filter)
+        .fields([
+            "name",
+            "serial_number",
+            "mac_address",
+            "customer",
+            "service_location",
+            "equipment_type",
+            "brand",
+            "model",
+            "status",
+            "acs_device_id",
+        ])
+        .page_size(2);
+    let rows = crate::upstream::timed("erpnext", "equipment", query.page())
+        .await
+        .map_err(|e| SourceError::Failed(crate::error::from_frappe(&e).message))?;
+    Ok(rows
+        .items
+        .into_iter()
+        .next()
+        .map(|d| serde_json::to_value(d).unwrap_or(Value::Null)))
+}
+
+/// The modem as GenieACS knows it, found by serial (never by an id built from it).
+async fn acs_source(
+    state: &AppState,
+    serial: Option<String>,
+) -> Result<Option<Value>, SourceError> {
+    let client = state
+        .genieacs()
+        .map_err(|e| SourceError::NotConfigured(e.message))?;
+    let Some(serial) = serial else {
+        return Ok(None);
+    };
+    let devices = client.devices();
+    let found = crate::upstream::timed(
+        "genieacs",
+        "find_by_serial",
+        devices.find_by_serial(&serial),
+    )
+    .await
+    .map_err(|e| SourceError::Failed(e.to_string()))?;
+    let Some(device) = found.into_iter().next() else {
+        return Ok(None);
+    };
+    let paths = [
+        "_deviceId",
+        "_lastInform",
+        "_tags",
+        "Device.DeviceInfo.SoftwareVersion",
+        "Device.DeviceInfo.ModelName",
+        "Device.DeviceInfo.UpTime",
+        "InternetGatewayDevice.DeviceInfo.SoftwareVersion",
+        "InternetGatewayDevice.DeviceInfo.ModelName",
+        "InternetGatewayDevice.DeviceInfo.UpTime",
+    ];
+    let full = crate::upstream::timed("genieacs", "get", devices.get(&device.id, &paths))
+        .await
+        .map_err(|e| SourceError::Failed(e.to_string()))?
+        .unwrap_or(device);
+    let param = |leaf: &str| {
+        ["Device", "InternetGatewayDevice"].iter().find_map(|root| {
+            full.param::<String>(&format!("{root}.DeviceInfo.{leaf}"))
+                .map(|p| json!({"value": p.value, "age_secs": age_secs(p.timestamp)}))
+        })
+    };
+    Ok(Some(json!({
+        "device_id": full.id,
+        "serial": full.identity.serial_number,
+        "product_class": full.identity.product_class,
+        "last_inform": full.last_inform,
+        "last_inform_age_secs": age_secs(full.last_inform),
+        "online": age_secs(full.last_inform).is_some_and(|a| a < 300),
+        "model": param("ModelName"),
+        "firmware": param("SoftwareVersion"),
+        "uptime_secs": param("UpTime"),
+        "tags": full.tags,
+    })))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn macs_are_normalised() {
+        assert_eq!(
+            normal_mac("aa-bb-cc-10-01-01").as_deref(),
+            Some("AA:BB:CC:10:01:01")
+        );
+        assert_eq!(
+            normal_mac("aabb.cc10.0101").as_deref(),
+            Some("AA:BB:CC:10:01:01")
+        );
+        assert_eq!(normal_mac("AA:BB:CC:10:01"), None);
+        assert_eq!(normal_mac("AA:BB:CC:10:01:0G"), None);
+    }
+
+    #[test]
+    fn a_source_past_the_deadline_is_a_timeout_not_a_failure() {
+        use std::time::Duration;
+        let rt = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        let (report, value) = rt.block_on(run_source::<u8>(
+            "slow",
+            Instant::now() + Duration::from_millis(20),
+            async {
+                tokio::time::sleep(Duration::from_secs(5)).await;
+                Ok(Some(1))
+            },
+        ));
+        assert_eq!(report.status, "timeout");
+        assert!(value.is_none());
+    }
+}

@@ -1,0 +1,205 @@
+use std::time::{Duration, Instant};
+
+use reqwest::{Method, StatusCode};
+use serde_json::Value;
+
+use crate::helpers::{ADMIN_TOKEN, DISPATCH, Db, N8N_TOKEN};
+
+async fn with_acs(
+    tweak: impl FnOnce(&mut hub::config::Settings) + Send,
+) -> (
+    crate::helpers::TestApp,
+    Option<genieacs_client::testkit::FakeNbi>,
+) {
+    let fake = frappe_client::testkit::FakeFrappe::start().await.unwrap();
+    let nbi = hub::sandbox::fake_nbi_for(&fake).await.unwrap();
+    let mut s = crate::helpers::settings(Db::Sqlite, &fake).await;
+    s.genieacs = Some(hub::config::GenieacsSettings {
+        url: nbi.url().to_string(),
+        auth: hub::config::GenieacsAuth::None,
+        timeout: Duration::from_secs(5),
+    });
+    tweak(&mut s);
+    (crate::helpers::spawn_settings(s, fake).await, Some(nbi))
+}
+
+async fn lookup(t: &crate::helpers::TestApp, query: &str) -> (StatusCode, Value) {
+    let r = t
+        .token(
+            Method::GET,
+            &format!("/devices/lookup?{query}"),
+            ADMIN_TOKEN,
+        )
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.json().await.unwrap_or(Value::Null))
+}
+
+fn statuses(body: &Value) -> Vec<(String, String)> {
+    body["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_owned(),
+                s["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
+}
+
+#[tokio::test]
+async fn a_modem_is_found_by_serial_mac_or_equipment_with_its_customer() {
+    let (t, _nbi) = with_acs(|_| {}).await;
+    let se = t
+        .fake
+        .all("Service Equipment")
+        .into_iter()
+        .find(|e| e["equipment_type"] == "ONT Router")
+        .unwrap();
+    let serial = se["serial_number"].as_str().unwrap();
+    for query in [
+        format!("serial={serial}"),
+        format!(
+            "mac={}",
+            se["mac_address"]
+                .as_str()
+                .unwrap()
+                .to_lowercase()
+                .replace(':', "-")
+        ),
+        format!("equipment={}", se["name"].as_str().unwrap()),
+    ] {
+        let (status, body) = lookup(&t, &query).await;
+        assert_eq!(status, StatusCode::OK, "{query}: {body}");
+        assert_eq!(
+            statuses(&body),
+            [
+                ("erpnext".into(), "ok".into()),
+                ("genieacs".into(), "ok".into())
+            ],
+            "{query}"
+        );
+        assert_eq!(body["equipment"]["customer"], se["customer"]);
+        assert_eq!(
+            body["equipment"]["service_location"],
+            se["service_location"]
+        );
+        assert_eq!(body["acs"]["serial"], serial, "{body}");
+        assert_eq!(body["acs"]["online"], true);
+        assert!(body["acs"]["firmware"]["value"].is_string(), "{body}");
+    }
+    // Staff without devices:read may not look.
+    let r = t
+        .staff(
+            Method::GET,
+            &format!("/devices/lookup?serial={serial}"),
+            DISPATCH,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+    let r = t
+        .token(
+            Method::GET,
+            &format!("/devices/lookup?serial={serial}"),
+            N8N_TOKEN,
+        )
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::FORBIDDEN);
+}
+
+#[tokio::test]
+async fn an_unknown_modem_is_not_found_by_each_source() {
+    let (t, _nbi) = with_acs(|_| {}).await;
+    let (status, body) = lookup(&t, "serial=NOPE000").await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        statuses(&body),
+        [
+            ("erpnext".into(), "not_found".into()),
+            ("genieacs".into(), "not_found".into())
+        ]
+    );
+    assert!(body["equipment"].is_null() && body["acs"].is_null());
+}
+
+#[tokio::test]
+async fn a_source_that_is_down_slow_or_unconfigured_makes_the_answer_partial() {
+    // Not configured.
+    let (t, _) = with_acs(|s| s.genieacs = None).await;
+    let serial = t.fake.all("Service Equipment")[0]["serial_number"]
+        .as_str()
+        .unwrap()
+        .to_owned();
+    let (status, body) = lookup(&t, &format!("serial={serial}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert_eq!(
+        statuses(&body)[1],
+        ("genieacs".into(), "not_configured".into())
+    );
+    assert!(
+        body["sources"][1]["error"]
+            .as_str()
+            .unwrap()
+            .contains("GENIEACS_URL")
+    );
+    assert!(body["equipment"].is_object(), "ERPNext still answered");
+    // Down: nothing listens there.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let (t, _) = with_acs(|s| {
+        s.genieacs.as_mut().unwrap().url = format!("http://{closed}");
+    })
+    .await;
+    let (_, body) = lookup(&t, &format!("serial={serial}")).await;
+    assert_eq!(statuses(&body)[1], ("genieacs".into(), "error".into()));
+    assert!(body["equipment"].is_object());
+    // Slow: an NBI that takes 3 s, a lookup deadline of 400 ms.
+    let slow = wiremock::MockServer::start().await;
+    wiremock::Mock::given(wiremock::matchers::any())
+        .respond_with(
+            wiremock::ResponseTemplate::new(200)
+                .set_delay(Duration::from_secs(3))
+                .set_body_json(serde_json::json!([])),
+        )
+        .mount(&slow)
+        .await;
+    let (t, _) = with_acs(|s| {
+        s.genieacs.as_mut().unwrap().url = slow.uri();
+        s.lookup_deadline = Duration::from_millis(400);
+    })
+    .await;
+    let started = Instant::now();
+    let (status, body) = lookup(&t, &format!("serial={serial}")).await;
+    assert_eq!(status, StatusCode::OK);
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "answered within the deadline"
+    );
+    assert_eq!(statuses(&body)[1], ("genieacs".into(), "timeout".into()));
+    assert!(body["equipment"].is_object());
+}
+
+#[tokio::test]
+async fn bad_lookups_name_the_field() {
+    let (t, _) = with_acs(|_| {}).await;
+    for (query, field) in [
+        ("", "serial"),
+        ("serial=a&mac=b", "serial"),
+        ("mac=zz", "mac"),
+        ("imei=1", "imei"),
+        ("serial=%0A", "serial"),
+    ] {
+        let (status, body) = lookup(&t, query).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{query}: {body}");
+        assert_eq!(body["error"]["field"], field, "{query}");
+    }
+}
