@@ -3,35 +3,12 @@
 use std::path::PathBuf;
 use std::process::{Command, Output};
 
+mod common;
+
 fn example() -> PathBuf {
     static PATH: std::sync::OnceLock<PathBuf> = std::sync::OnceLock::new();
-    PATH.get_or_init(find_or_build).clone()
-}
-
-fn find_or_build() -> PathBuf {
-    // target/<profile>/deps/<this test> -> target/<profile>/examples/frappe_list_docs
-    let mut p = std::env::current_exe().expect("own path");
-    p.pop();
-    p.pop();
-    p.push("examples");
-    p.push(format!("frappe_list_docs{}", std::env::consts::EXE_SUFFIX));
-    if !p.exists() {
-        // `cargo test` builds examples as test harnesses, not as programs: build the program.
-        let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
-        let status = Command::new(cargo)
-            .args([
-                "build",
-                "-p",
-                "gigafibre-examples",
-                "--example",
-                "frappe_list_docs",
-            ])
-            .status()
-            .expect("cargo runs");
-        assert!(status.success(), "building the example failed");
-    }
-    assert!(p.exists(), "{} is missing", p.display());
-    p
+    PATH.get_or_init(|| common::example("frappe_list_docs"))
+        .clone()
 }
 
 fn run(args: &[&str], env: &[(&str, &str)]) -> Output {
