@@ -11,10 +11,10 @@ mod query;
 #[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
 pub mod testkit;
 
-pub use api::devices::{DevicePage, Devices, SUMMARY_PROJECTION};
+pub use api::devices::{DevicePage, Devices, Refreshed, SNAPSHOT_PROJECTION, SUMMARY_PROJECTION};
 pub use api::tasks::{Fault, Submitted, Task, TaskOptions, TaskOutcome, Tasks};
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, Result};
 pub use gigafibre_client_core::{RetryConfig, TimeoutConfig};
-pub use models::{Device, DeviceId, DeviceIdentity, Param, ParamValue};
+pub use models::{Device, DeviceId, DeviceIdentity, ModemSnapshot, Param, ParamValue};
 pub use query::{Query, QueryError};

@@ -109,3 +109,70 @@ async fn each_task_behaviour_reaches_the_caller_as_its_outcome() {
             .starts_with(&format!("/devices/{}/tasks", id.path_segment()))
     }));
 }
+
+#[tokio::test]
+async fn refresh_then_snapshot_asks_for_the_snapshot_leaves_in_one_keyed_task() {
+    let nbi = FakeNbi::seeded().await.unwrap();
+    let acs = Client::builder(nbi.url().as_str()).build().unwrap();
+    let id = acs.devices().find_by_serial(SEED_SERIALS[2]).await.unwrap()[0]
+        .id
+        .clone();
+    let cached = acs.devices().snapshot(&id).await.unwrap().unwrap();
+    assert!(cached.online);
+    let r = acs
+        .devices()
+        .refresh_then_snapshot(&id, &TaskOptions::default())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.outcome, TaskOutcome::Done);
+    assert_eq!(r.snapshot.wifi.value, cached.wifi.value);
+
+    // A device that does not answer in time: the task stays queued, with the cached snapshot.
+    nbi.set_task_behaviour(&id, TaskBehaviour::Queued);
+    let r = acs
+        .devices()
+        .refresh_then_snapshot(&id, &TaskOptions::default())
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(matches!(r.outcome, TaskOutcome::Queued(_)));
+    let tasks = nbi.tasks();
+    let task = tasks.last().unwrap();
+    assert_eq!(task["name"], "getParameterValues");
+    assert_eq!(task["uniqueKey"], "gigafibre-snapshot-refresh");
+    let names: Vec<&str> = task["parameterNames"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_str().unwrap())
+        .collect();
+    assert!(names.contains(&"Device.DeviceInfo.SoftwareVersion"));
+    assert!(names.iter().all(|n| !n.contains("KeyPassphrase")));
+
+    // An unreachable device: the cached snapshot comes back with the reason.
+    nbi.set_task_behaviour(
+        &id,
+        TaskBehaviour::ConnectionRequestFails("Device is offline".into()),
+    );
+    let r = acs
+        .devices()
+        .refresh_then_snapshot(&id, &TaskOptions::default())
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        r.outcome,
+        TaskOutcome::ConnectionRequestFailed("Device is offline".into())
+    );
+    assert_eq!(r.snapshot.identity.value, cached.identity.value);
+
+    let unknown = genieacs_client::DeviceId::from_parts("000000", "Nope", "0");
+    assert!(
+        acs.devices()
+            .refresh_then_snapshot(&unknown, &TaskOptions::default())
+            .await
+            .unwrap()
+            .is_none()
+    );
+}

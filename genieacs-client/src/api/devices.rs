@@ -6,10 +6,48 @@ use serde_json::json;
 
 use crate::client::Client;
 use crate::query::check_path;
-use crate::{Device, DeviceId, Error, Query, Result};
+use crate::{
+    Device, DeviceId, Error, ModemSnapshot, Query, Result, Task, TaskOptions, TaskOutcome,
+};
 
 /// The fields a lookup by serial needs: identity, last inform, tags.
 pub const SUMMARY_PROJECTION: &[&str] = &["_id", "_deviceId", "_lastInform", "_tags"];
+
+/// The subtrees a [`ModemSnapshot`] reads, TR-181 and TR-098 (a projection naming a missing
+/// path costs nothing).
+pub const SNAPSHOT_PROJECTION: &[&str] = &[
+    "_id",
+    "_deviceId",
+    "_lastInform",
+    "_lastBoot",
+    "_registered",
+    "_tags",
+    "Device.DeviceInfo",
+    "Device.IP.Interface",
+    "Device.PPP.Interface",
+    "Device.Routing.Router.1.IPv4Forwarding",
+    "Device.WiFi.Radio",
+    "Device.WiFi.SSID",
+    "Device.WiFi.AccessPoint",
+    "Device.WiFi.MultiAP",
+    "Device.Hosts",
+    "Device.Optical",
+    "InternetGatewayDevice.DeviceInfo",
+    "InternetGatewayDevice.Layer3Forwarding",
+    "InternetGatewayDevice.WANDevice",
+    "InternetGatewayDevice.LANDevice",
+];
+
+/// A snapshot taken after asking the device for fresh values.
+#[derive(Debug, Clone, PartialEq)]
+#[non_exhaustive]
+pub struct Refreshed {
+    /// How the refresh went. Anything but [`TaskOutcome::Done`] means the snapshot shows the
+    /// cached values (its sections' ages say how old).
+    pub outcome: TaskOutcome,
+    /// The snapshot, read after the refresh.
+    pub snapshot: ModemSnapshot,
+}
 
 /// The devices collection. Created by [`Client::devices`].
 #[derive(Debug, Clone)]
@@ -64,6 +102,56 @@ impl Devices {
             .page(&Query::eq("_id", id.as_str()), projection, 0, 1)
             .await?;
         Ok(page.items.pop())
+    }
+
+    /// The [`ModemSnapshot`] of a device from what GenieACS holds (no device contact).
+    pub async fn snapshot(&self, id: &DeviceId) -> Result<Option<ModemSnapshot>> {
+        let device = self.get(id, SNAPSHOT_PROJECTION).await?;
+        Ok(device.map(|d| {
+            ModemSnapshot::from_device(&d, chrono::DateTime::from(std::time::SystemTime::now()))
+        }))
+    }
+
+    /// Asks the device for fresh values of every parameter its snapshot reads (one
+    /// `getParameterValues` task, keyed so that refreshes never pile up), then reads the
+    /// snapshot again. Table rows that appeared since GenieACS last listed a table (a new LAN
+    /// host) need a [`Task::refresh_object`] first. `None` when the device is unknown.
+    pub async fn refresh_then_snapshot(
+        &self,
+        id: &DeviceId,
+        options: &TaskOptions,
+    ) -> Result<Option<Refreshed>> {
+        let Some(before) = self.snapshot(id).await? else {
+            return Ok(None);
+        };
+        let mut paths: Vec<&str> = [
+            &before.identity.sources,
+            &before.wan.sources,
+            &before.wifi.sources,
+            &before.hosts.sources,
+            &before.mesh.sources,
+        ]
+        .into_iter()
+        .flatten()
+        .chain(before.optical.iter().flat_map(|o| &o.sources))
+        .map(String::as_str)
+        .collect();
+        paths.sort_unstable();
+        paths.dedup();
+        if paths.is_empty() {
+            return Ok(Some(Refreshed {
+                outcome: TaskOutcome::Done,
+                snapshot: before,
+            }));
+        }
+        let task = Task::get_parameter_values(&paths)?;
+        let options = options.clone().unique_key("gigafibre-snapshot-refresh");
+        let submitted = self.client.tasks().submit(id, &task, &options).await?;
+        let snapshot = self.snapshot(id).await?.unwrap_or(before);
+        Ok(Some(Refreshed {
+            outcome: submitted.outcome,
+            snapshot,
+        }))
     }
 
     /// One page of a query, sorted by `_id` (stable while devices inform).

@@ -1,12 +1,16 @@
 //! Device documents as the NBI returns them, and their parameters, decoded leniently.
 
 mod device_id;
+mod snapshot;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
 use serde_json::{Map, Value};
 
 pub use device_id::DeviceId;
+pub use snapshot::{
+    DataModel, Host, Identity, ModemSnapshot, Optical, Section, WanConnection, WifiNetwork,
+};
 
 /// `_deviceId`: what the CPE said in its Inform.
 #[derive(Debug, Clone, PartialEq, Eq, Default, Serialize, Deserialize)]
