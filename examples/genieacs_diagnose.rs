@@ -1,4 +1,6 @@
-//! Prints what GenieACS knows of a modem, found by serial, as one JSON object.
+//! Prints the snapshot GenieACS holds of a modem, found by serial, as one JSON object: identity,
+//! WAN, customer Wi-Fi, hosts, mesh nodes and optical levels, each with its source paths and age.
+//! `--refresh` asks the modem for fresh values first and adds the outcome.
 //!
 //! ```text
 //! GENIEACS_URL=http://acs.internal:7557 [GENIEACS_TOKEN=... | GENIEACS_USER=... GENIEACS_PASSWORD=...] \
@@ -15,19 +17,20 @@ use clap::Parser;
 use genieacs_client::Client;
 use serde_json::json;
 
-/// Print a modem's identity, last inform and device info from GenieACS.
+/// Print a modem's snapshot from GenieACS.
 #[derive(Debug, Parser)]
 #[command(name = "genieacs_diagnose")]
 struct Args {
     /// The modem's serial number.
     #[arg(long)]
     serial: String,
+    /// Ask the modem for fresh values first (wakes it with a connection request).
+    #[arg(long)]
+    refresh: bool,
     /// Run against an in-process fake NBI holding real XX230v and Huawei trees.
     #[arg(long)]
     sandbox: bool,
 }
-
-const INFO: &[&str] = &["SoftwareVersion", "HardwareVersion", "ModelName", "UpTime"];
 
 async fn run(args: &Args) -> Result<serde_json::Value, (u8, String)> {
     let _nbi;
@@ -57,36 +60,22 @@ async fn run(args: &Args) -> Result<serde_json::Value, (u8, String)> {
             format!("no device with serial {:?} in GenieACS", args.serial),
         ));
     };
-    let mut projection: Vec<String> =
-        vec!["_deviceId".into(), "_lastInform".into(), "_tags".into()];
-    for root in ["Device", "InternetGatewayDevice"] {
-        projection.extend(INFO.iter().map(|leaf| format!("{root}.DeviceInfo.{leaf}")));
+    if args.refresh {
+        let r = devices
+            .refresh_then_snapshot(&device.id, &genieacs_client::TaskOptions::default())
+            .await
+            .map_err(|e| (1, e.to_string()))?
+            .ok_or((1, "the device was deleted meanwhile".to_owned()))?;
+        let mut v = json!(r.snapshot);
+        v["refresh"] = json!(format!("{:?}", r.outcome));
+        return Ok(v);
     }
-    let fields: Vec<&str> = projection.iter().map(String::as_str).collect();
-    let full = devices
-        .get(&device.id, &fields)
+    let snapshot = devices
+        .snapshot(&device.id)
         .await
         .map_err(|e| (1, e.to_string()))?
-        .unwrap_or(device);
-    let mut info = serde_json::Map::new();
-    for leaf in INFO {
-        if let Some(p) = ["Device", "InternetGatewayDevice"]
-            .iter()
-            .find_map(|root| full.param::<String>(&format!("{root}.DeviceInfo.{leaf}")))
-        {
-            info.insert(
-                (*leaf).to_owned(),
-                json!({"value": p.value, "timestamp": p.timestamp}),
-            );
-        }
-    }
-    Ok(json!({
-        "device_id": full.id,
-        "identity": full.identity,
-        "last_inform": full.last_inform,
-        "tags": full.tags,
-        "device_info": info,
-    }))
+        .ok_or((1, "the device was deleted meanwhile".to_owned()))?;
+    Ok(json!(snapshot))
 }
 
 #[tokio::main]

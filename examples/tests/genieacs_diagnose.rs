@@ -26,8 +26,16 @@ fn the_sandbox_diagnoses_a_seeded_modem() {
         String::from_utf8_lossy(&out.stderr)
     );
     let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
-    assert_eq!(v["identity"]["_SerialNumber"], "22411A5001234");
-    assert_eq!(v["device_info"]["ModelName"]["value"], "XX230v");
+    assert_eq!(v["identity"]["value"]["serial"], "22411A5001234");
+    assert_eq!(v["identity"]["value"]["model"], "XX230v");
+    assert_eq!(v["data_model"], "tr181");
+    // With --refresh, the outcome of the refresh comes along.
+    let out = run(
+        &["--sandbox", "--refresh", "--serial", "22411A5001234"],
+        &[],
+    );
+    let v: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON on stdout");
+    assert_eq!(v["refresh"], "Done");
     // The Huawei TR-098 tree too.
     let out = run(&["--sandbox", "--serial", "8KA8WA1151100043"], &[]);
     assert!(

@@ -232,3 +232,32 @@ async fn a_connection_closed_without_an_answer_is_its_own_error() {
     let err = c.devices().page(&Query::All, &[], 0, 1).await.unwrap_err();
     assert!(matches!(err, Error::ConnectionClosed { .. }), "{err:?}");
 }
+
+#[test]
+fn a_document_decodes_its_metadata_and_keeps_the_rest_as_the_tree() {
+    let doc = serde_json::json!({
+        "_id": "1C61B4-Device2-22411A5001234",
+        "_deviceId": {"_SerialNumber": "22411A5001234"},
+        "_lastInform": 1_781_532_131_482_i64,
+        "_tags": null,
+        "Device": {"_object": true}
+    });
+    let d: genieacs_client::Device = serde_json::from_value(doc).unwrap();
+    assert_eq!(d.identity.serial_number.as_deref(), Some("22411A5001234"));
+    assert!(d.last_inform.is_some() && d.last_boot.is_none());
+    assert!(d.tags.is_empty());
+    assert_eq!(d.tree.keys().collect::<Vec<_>>(), ["Device"]);
+    // Round trip: what it serializes decodes to the same device.
+    let again: genieacs_client::Device =
+        serde_json::from_value(serde_json::to_value(&d).unwrap()).unwrap();
+    assert_eq!(again, d);
+    // A document without its id, or with tags of the wrong shape, is an error that says so.
+    let e = serde_json::from_value::<genieacs_client::Device>(serde_json::json!({"Device": {}}))
+        .unwrap_err();
+    assert!(e.to_string().contains("_id"), "{e}");
+    let e = serde_json::from_value::<genieacs_client::Device>(
+        serde_json::json!({"_id": "A-B-C", "_tags": "x"}),
+    )
+    .unwrap_err();
+    assert!(e.to_string().contains("_tags"), "{e}");
+}

@@ -4,7 +4,8 @@
 use std::path::PathBuf;
 use std::process::Command;
 
-/// The path of the built example `name` (built first when `cargo test` has not).
+/// The path of the built example `name`, built first (a no-op when `cargo test` just built it;
+/// a test run for one target alone would otherwise find a stale program).
 pub fn example(name: &str) -> PathBuf {
     // target/<profile>/deps/<this test> -> target/<profile>/examples/<name>
     let mut p = std::env::current_exe().expect("own path");
@@ -12,8 +13,7 @@ pub fn example(name: &str) -> PathBuf {
     p.pop();
     p.push("examples");
     p.push(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    if !p.exists() {
-        // `cargo test` builds examples as test harnesses, not as programs: build the program.
+    {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         let status = Command::new(cargo)
             .args(["build", "-p", "gigafibre-examples", "--example", name])

@@ -32,30 +32,65 @@ pub struct DeviceIdentity {
 
 /// A device document: the metadata typed, the parameter tree kept whole in [`tree`](Self::tree)
 /// and read with [`param`](Self::param).
-#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+///
+/// Decoding reads the document once into its tree and lifts the metadata out (no buffering
+/// through `#[serde(flatten)]`, which doubles the cost on a full 1,400-parameter tree).
+#[derive(Debug, Clone, PartialEq, Serialize)]
 #[non_exhaustive]
 pub struct Device {
     /// `_id`.
     #[serde(rename = "_id")]
     pub id: DeviceId,
     /// `_deviceId`.
-    #[serde(rename = "_deviceId", default)]
+    #[serde(rename = "_deviceId")]
     pub identity: DeviceIdentity,
     /// Last session start (`_lastInform`).
-    #[serde(rename = "_lastInform", default, with = "lenient_date")]
+    #[serde(rename = "_lastInform", with = "lenient_date")]
     pub last_inform: Option<DateTime<Utc>>,
     /// Last boot (`_lastBoot`).
-    #[serde(rename = "_lastBoot", default, with = "lenient_date")]
+    #[serde(rename = "_lastBoot", with = "lenient_date")]
     pub last_boot: Option<DateTime<Utc>>,
     /// First seen (`_registered`).
-    #[serde(rename = "_registered", default, with = "lenient_date")]
+    #[serde(rename = "_registered", with = "lenient_date")]
     pub registered: Option<DateTime<Utc>>,
     /// Tags (`_tags`; absent on a device never tagged: empty).
-    #[serde(rename = "_tags", default)]
+    #[serde(rename = "_tags")]
     pub tags: Vec<String>,
     /// Everything else: the parameter tree (`Device`, `InternetGatewayDevice`, ...).
     #[serde(flatten)]
     pub tree: Map<String, Value>,
+}
+
+impl<'de> Deserialize<'de> for Device {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        use serde::de::Error as _;
+        let mut tree = Map::<String, Value>::deserialize(d)?;
+        fn field<T: serde::de::DeserializeOwned + Default, E: serde::de::Error>(
+            tree: &mut Map<String, Value>,
+            name: &str,
+        ) -> Result<T, E> {
+            match tree.remove(name) {
+                None | Some(Value::Null) => Ok(T::default()),
+                Some(v) => serde_json::from_value(v).map_err(|e| E::custom(format!("{name}: {e}"))),
+            }
+        }
+        let id = tree
+            .remove("_id")
+            .ok_or_else(|| D::Error::missing_field("_id"))?;
+        let id = serde_json::from_value(id).map_err(|e| D::Error::custom(format!("_id: {e}")))?;
+        let mut date = |name: &str| tree.remove(name).as_ref().and_then(lenient_date::parse);
+        let (last_inform, last_boot, registered) =
+            (date("_lastInform"), date("_lastBoot"), date("_registered"));
+        Ok(Self {
+            id,
+            identity: field(&mut tree, "_deviceId")?,
+            last_inform,
+            last_boot,
+            registered,
+            tags: field(&mut tree, "_tags")?,
+            tree,
+        })
+    }
 }
 
 /// One parameter leaf: its value, declared type, when it was last refreshed, writability.
@@ -200,7 +235,7 @@ impl Device {
 /// Dates as GenieACS stores them: ISO strings (or, in some third-party tooling, epoch ms).
 pub(crate) mod lenient_date {
     use super::*;
-    use serde::{Deserializer, Serializer};
+    use serde::Serializer;
 
     pub(crate) fn parse(v: &Value) -> Option<DateTime<Utc>> {
         match v {
@@ -222,12 +257,5 @@ pub(crate) mod lenient_date {
             Some(d) => s.serialize_str(&d.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)),
             None => s.serialize_none(),
         }
-    }
-
-    pub(crate) fn deserialize<'de, D: Deserializer<'de>>(
-        d: D,
-    ) -> Result<Option<DateTime<Utc>>, D::Error> {
-        let v = Value::deserialize(d)?;
-        Ok(parse(&v))
     }
 }

@@ -66,6 +66,8 @@ fn node_at<'a>(root: &'a mut Map<String, Value>, path: &[&str]) -> &'a mut Map<S
 
 /// Converts a dump into an NBI device document. `serial` replaces the dump's serial (as
 /// genieacs-sim does), so several devices can share one model; `last_inform` is an ISO date.
+/// The dump's value timestamps are moved together so that the newest is `last_inform` (their
+/// spread is kept): a device that just informed holds fresh values, as it would in GenieACS.
 ///
 /// The identity comes from the dump's `DeviceID.*` rows (TR-098 dumps) or from
 /// `Device.DeviceInfo` (TR-181): OUI, product class, serial, manufacturer — and the id is built
@@ -82,6 +84,24 @@ pub fn device_from_csv(csv: &str, serial: &str, last_inform: &str) -> Value {
         col("Value type"),
     );
     let ts = col("Value timestamp");
+    let parse = |s: &str| chrono::DateTime::parse_from_rfc3339(s.trim()).ok();
+    let newest = csv
+        .lines()
+        .skip(1)
+        .filter_map(|l| ts.and_then(|i| fields(l).get(i).and_then(|s| parse(s))))
+        .max();
+    let shift = match (newest, parse(last_inform)) {
+        (Some(n), Some(li)) => Some(li.signed_duration_since(n)),
+        _ => None,
+    };
+    let restamp = |s: &str| -> String {
+        match (parse(s), shift) {
+            (Some(t), Some(d)) => (t + d)
+                .with_timezone(&chrono::Utc)
+                .to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+            _ => last_inform.to_owned(),
+        }
+    };
     let mut tree = Map::new();
     let mut ident: [Option<String>; 4] = Default::default();
     for line in lines.filter(|l| !l.trim().is_empty()) {
@@ -106,10 +126,7 @@ pub fn device_from_csv(csv: &str, serial: &str, last_inform: &str) -> Value {
         let segs: Vec<&str> = path.split('.').collect();
         let is_object = get(o) == "true";
         let writable = get(w) == "true";
-        let stamp = match get(ts) {
-            "" => last_inform,
-            s => s,
-        };
+        let stamp = restamp(get(ts));
         if is_object {
             let node = node_at(&mut tree, &segs);
             node.insert("_object".to_owned(), json!(true));
@@ -191,5 +208,27 @@ mod tests {
         assert!(hw["InternetGatewayDevice"].is_object());
         let device: crate::Device = serde_json::from_value(hw).unwrap();
         assert_eq!(device.identity.oui.as_deref(), Some("202BC1"));
+    }
+
+    #[test]
+    fn value_timestamps_move_with_the_last_inform_keeping_their_spread() {
+        let when = "2026-06-15T14:02:11.482Z";
+        let doc = device_from_csv(XX230V_TR181, "22411A5000001", when);
+        let device: crate::Device = serde_json::from_value(doc).unwrap();
+        let stamps: Vec<_> = [
+            "Device.DeviceInfo.UpTime",
+            "Device.Hosts.Host.1.PhysAddress",
+        ]
+        .iter()
+        .map(|p| device.param::<String>(p).unwrap().timestamp.unwrap())
+        .collect();
+        let inform = device.last_inform.unwrap();
+        assert!(stamps.iter().all(|t| *t <= inform));
+        // In the dump, UpTime was read 14 min 43.265 s after the host's address: still so.
+        assert_eq!(
+            stamps[0] - stamps[1],
+            chrono::TimeDelta::milliseconds((14 * 60 + 43) * 1000 + 265)
+        );
+        assert!(inform - stamps[1] < chrono::TimeDelta::days(1));
     }
 }

@@ -235,39 +235,24 @@ async fn acs_source(
     let Some(device) = found.into_iter().next() else {
         return Ok(None);
     };
-    let paths = [
-        "_deviceId",
-        "_lastInform",
-        "_tags",
-        "Device.DeviceInfo.SoftwareVersion",
-        "Device.DeviceInfo.ModelName",
-        "Device.DeviceInfo.UpTime",
-        "InternetGatewayDevice.DeviceInfo.SoftwareVersion",
-        "InternetGatewayDevice.DeviceInfo.ModelName",
-        "InternetGatewayDevice.DeviceInfo.UpTime",
-    ];
-    let full = crate::upstream::timed("genieacs", "get", devices.get(&device.id, &paths))
+    let snapshot = crate::upstream::timed("genieacs", "snapshot", devices.snapshot(&device.id))
         .await
-        .map_err(|e| SourceError::Failed(e.to_string()))?
-        .unwrap_or(device);
-    let param = |leaf: &str| {
-        ["Device", "InternetGatewayDevice"].iter().find_map(|root| {
-            full.param::<String>(&format!("{root}.DeviceInfo.{leaf}"))
-                .map(|p| json!({"value": p.value, "age_secs": age_secs(p.timestamp)}))
-        })
+        .map_err(|e| SourceError::Failed(e.to_string()))?;
+    let Some(snapshot) = snapshot else {
+        // Deleted between the two reads.
+        return Ok(None);
     };
-    Ok(Some(json!({
-        "device_id": full.id,
-        "serial": full.identity.serial_number,
-        "product_class": full.identity.product_class,
-        "last_inform": full.last_inform,
-        "last_inform_age_secs": age_secs(full.last_inform),
-        "online": age_secs(full.last_inform).is_some_and(|a| a < 300),
-        "model": param("ModelName"),
-        "firmware": param("SoftwareVersion"),
-        "uptime_secs": param("UpTime"),
-        "tags": full.tags,
-    })))
+    let mut value = serde_json::to_value(&snapshot).unwrap_or(Value::Null);
+    if let Value::Object(m) = &mut value {
+        m.insert("serial".into(), json!(device.identity.serial_number));
+        m.insert("product_class".into(), json!(device.identity.product_class));
+        m.insert(
+            "last_inform_age_secs".into(),
+            json!(age_secs(snapshot.last_inform)),
+        );
+        m.insert("tags".into(), json!(device.tags));
+    }
+    Ok(Some(value))
 }
 
 #[cfg(test)]

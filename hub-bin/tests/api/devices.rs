@@ -89,7 +89,12 @@ async fn a_modem_is_found_by_serial_mac_or_equipment_with_its_customer() {
         );
         assert_eq!(body["acs"]["serial"], serial, "{body}");
         assert_eq!(body["acs"]["online"], true);
-        assert!(body["acs"]["firmware"]["value"].is_string(), "{body}");
+        // The modem snapshot: firmware with its provenance, customer Wi-Fi only, no secret.
+        let identity = &body["acs"]["identity"];
+        assert!(identity["value"]["firmware"].is_string(), "{body}");
+        assert!(identity["age_secs"].is_i64(), "{body}");
+        assert!(!body["acs"]["wifi"]["value"].as_array().unwrap().is_empty());
+        assert!(!body.to_string().contains("KeyPassphrase"));
     }
     // Staff without devices:read may not look.
     let r = t
