@@ -14,8 +14,10 @@
 use std::process::ExitCode;
 
 use clap::Parser;
-use genieacs_client::Client;
 use serde_json::json;
+
+#[path = "common/acs.rs"]
+mod acs;
 
 /// Print a modem's snapshot from GenieACS.
 #[derive(Debug, Parser)]
@@ -32,49 +34,27 @@ struct Args {
     sandbox: bool,
 }
 
-async fn run(args: &Args) -> Result<serde_json::Value, (u8, String)> {
-    let _nbi;
-    let client = if args.sandbox {
-        let nbi = genieacs_client::testkit::FakeNbi::seeded()
-            .await
-            .map_err(|e| (1, format!("could not start the sandbox: {e}")))?;
-        let c = Client::builder(nbi.url().as_str()).build();
-        _nbi = Some(nbi);
-        c
-    } else {
-        _nbi = None;
-        Client::from_env()
-    }
-    .map_err(|e| (2, e.to_string()))?;
+async fn run(args: &Args) -> Result<serde_json::Value, acs::Failure> {
+    let (client, _nbi) = acs::connect(args.sandbox).await?;
+    let id = acs::find(&client, &args.serial).await?;
     let devices = client.devices();
-    let found = devices
-        .find_by_serial(&args.serial)
-        .await
-        .map_err(|e| match e {
-            genieacs_client::Error::InvalidInput(m) => (2, m),
-            e => (1, e.to_string()),
-        })?;
-    let Some(device) = found.into_iter().next() else {
-        return Err((
-            1,
-            format!("no device with serial {:?} in GenieACS", args.serial),
-        ));
-    };
+    let gone = || (1, "the device was deleted meanwhile".to_owned());
     if args.refresh {
         let r = devices
-            .refresh_then_snapshot(&device.id, &genieacs_client::TaskOptions::default())
+            .refresh_then_snapshot(&id, &genieacs_client::TaskOptions::default())
             .await
-            .map_err(|e| (1, e.to_string()))?
-            .ok_or((1, "the device was deleted meanwhile".to_owned()))?;
+            .map_err(acs::failure)?
+            .ok_or_else(gone)?;
         let mut v = json!(r.snapshot);
-        v["refresh"] = json!(format!("{:?}", r.outcome));
+        // The refresh's outcome travels as `refresh`: a stale snapshot is still an answer.
+        v["refresh"] = acs::outcome(&r.outcome);
         return Ok(v);
     }
     let snapshot = devices
-        .snapshot(&device.id)
+        .snapshot(&id)
         .await
-        .map_err(|e| (1, e.to_string()))?
-        .ok_or((1, "the device was deleted meanwhile".to_owned()))?;
+        .map_err(acs::failure)?
+        .ok_or_else(gone)?;
     Ok(json!(snapshot))
 }
 
@@ -87,14 +67,5 @@ async fn main() -> ExitCode {
             return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
         }
     };
-    match run(&args).await {
-        Ok(v) => {
-            println!("{v}");
-            ExitCode::SUCCESS
-        }
-        Err((code, message)) => {
-            eprintln!("genieacs_diagnose: {message}");
-            ExitCode::from(code)
-        }
-    }
+    acs::finish("genieacs_diagnose", run(&args).await)
 }

@@ -13,6 +13,7 @@ pub mod testkit;
 
 pub use api::devices::{DevicePage, Devices, Refreshed, SNAPSHOT_PROJECTION, SUMMARY_PROJECTION};
 pub use api::tasks::{Fault, Submitted, Task, TaskOptions, TaskOutcome, Tasks};
+pub use api::wifi::{Band, Passphrase, WifiChange, WifiResult};
 pub use client::{Client, ClientBuilder};
 pub use error::{Error, Result};
 pub use gigafibre_client_core::{RetryConfig, TimeoutConfig};

@@ -2,10 +2,11 @@
 #![allow(dead_code, unreachable_pub)]
 
 use std::path::PathBuf;
-use std::process::Command;
+use std::process::{Command, Output, Stdio};
 
-/// The path of the built example `name`, built first (a no-op when `cargo test` just built it;
-/// a test run for one target alone would otherwise find a stale program).
+/// The path of the built example `name` (built first when `cargo test` has not: a test run
+/// for one target alone does not build examples, and then may also find an older build — run
+/// `cargo build --examples` first when iterating on one).
 pub fn example(name: &str) -> PathBuf {
     // target/<profile>/deps/<this test> -> target/<profile>/examples/<name>
     let mut p = std::env::current_exe().expect("own path");
@@ -13,7 +14,7 @@ pub fn example(name: &str) -> PathBuf {
     p.pop();
     p.push("examples");
     p.push(format!("{name}{}", std::env::consts::EXE_SUFFIX));
-    {
+    if !p.exists() {
         let cargo = std::env::var("CARGO").unwrap_or_else(|_| "cargo".to_owned());
         let status = Command::new(cargo)
             .args(["build", "-p", "gigafibre-examples", "--example", name])
@@ -23,4 +24,30 @@ pub fn example(name: &str) -> PathBuf {
     }
     assert!(p.exists(), "{} is missing", p.display());
     p
+}
+
+/// Runs the example `name` as n8n would: arguments and environment in (every `GENIEACS_*` and
+/// `FRAPPE_*` variable of this process removed first), `stdin` piped, output captured.
+pub fn run(name: &str, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+    use std::io::Write;
+    let mut cmd = Command::new(example(name));
+    cmd.args(args)
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped());
+    for (k, _) in std::env::vars() {
+        if k.starts_with("GENIEACS_") || k.starts_with("FRAPPE_") {
+            cmd.env_remove(k);
+        }
+    }
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let mut child = cmd.spawn().expect("example runs");
+    let mut pipe = child.stdin.take().expect("stdin piped");
+    if let Some(input) = stdin {
+        pipe.write_all(input.as_bytes()).expect("stdin written");
+    }
+    drop(pipe);
+    child.wait_with_output().expect("example ends")
 }

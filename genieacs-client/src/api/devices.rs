@@ -52,7 +52,7 @@ pub struct Refreshed {
 /// The devices collection. Created by [`Client::devices`].
 #[derive(Debug, Clone)]
 pub struct Devices {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {

@@ -2,3 +2,4 @@
 
 pub(crate) mod devices;
 pub(crate) mod tasks;
+pub(crate) mod wifi;

@@ -236,6 +236,27 @@ pub enum TaskOutcome {
     ConnectionRequestFailed(String),
 }
 
+impl TaskOutcome {
+    /// A stable name for the outcome: `done`, `faulted`, `queued`, `connection_request_failed`.
+    pub fn status(&self) -> &'static str {
+        match self {
+            TaskOutcome::Done => "done",
+            TaskOutcome::Faulted(_) => "faulted",
+            TaskOutcome::Queued(_) => "queued",
+            TaskOutcome::ConnectionRequestFailed(_) => "connection_request_failed",
+        }
+    }
+
+    /// What GenieACS said: the reason phrase, or the fault's code and message.
+    pub fn detail(&self) -> Option<String> {
+        match self {
+            TaskOutcome::Done => None,
+            TaskOutcome::Faulted(f) => Some(format!("{}: {}", f.code, f.message)),
+            TaskOutcome::Queued(r) | TaskOutcome::ConnectionRequestFailed(r) => Some(r.clone()),
+        }
+    }
+}
+
 /// A submitted task: its id and outcome.
 #[derive(Debug, Clone, PartialEq)]
 #[non_exhaustive]

@@ -91,6 +91,9 @@ pub struct WifiNetwork {
     pub clients: Option<u64>,
     /// The SSID object's path (for writes).
     pub path: String,
+    /// The access point's path, where its security lives (TR-181; `None` on TR-098, where the
+    /// WLANConfiguration object holds both).
+    pub access_point: Option<String>,
 }
 
 /// A LAN host, merged by MAC.
@@ -406,6 +409,7 @@ fn tr181(device: &Device, now: DateTime<Utc>) -> Sections {
             security: r.text(&format!("{ap}.Security.ModeEnabled")),
             clients: r.get(&format!("{ap}.AssociatedDeviceNumberOfEntries")),
             path: ssid,
+            access_point: Some(ap),
         });
     }
     let wifi = r.finish(wifi);
@@ -561,6 +565,7 @@ fn tr098(device: &Device, now: DateTime<Utc>) -> Sections {
             security: r.text(&format!("{p}.BeaconType")),
             clients: r.get(&format!("{p}.TotalAssociations")),
             path: p,
+            access_point: None,
         });
     }
     let wifi = r.finish(wifi);
