@@ -2,6 +2,7 @@
 //! needs (`security`), which [`crate::auth::enforce`] enforces.
 
 pub mod admin;
+pub mod device_actions;
 pub mod devices;
 pub mod events;
 pub mod health;
@@ -67,6 +68,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(admin::dead_letters))
         .routes(routes!(admin::replay))
         .routes(routes!(devices::lookup))
+        .routes(routes!(device_actions::refresh))
+        .routes(routes!(device_actions::reboot))
+        .routes(routes!(device_actions::set_wifi))
         .routes(routes!(events::events))
         .routes(routes!(webhooks::frappe))
         .split_for_parts()

@@ -4,6 +4,7 @@
 mod helpers;
 
 mod auth;
+mod device_actions;
 mod devices;
 mod events;
 mod health;
