@@ -60,12 +60,8 @@ async fn run(args: &Args) -> Result<serde_json::Value, acs::Failure> {
 
 #[tokio::main]
 async fn main() -> ExitCode {
-    let args = match Args::try_parse() {
-        Ok(a) => a,
-        Err(e) => {
-            let _ = e.print();
-            return ExitCode::from(if e.use_stderr() { 2 } else { 0 });
-        }
-    };
-    acs::finish("genieacs_diagnose", run(&args).await)
+    match acs::args::<Args>() {
+        Ok(args) => acs::finish("genieacs_diagnose", run(&args).await),
+        Err(code) => code,
+    }
 }

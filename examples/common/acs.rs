@@ -11,6 +11,14 @@ use serde_json::{Value, json};
 /// A failure: the exit code and the message for stderr.
 pub(crate) type Failure = (u8, String);
 
+/// The arguments, or the exit code after clap printed why not (`--help`: 0, a mistake: 2).
+pub(crate) fn args<A: clap::Parser>() -> Result<A, ExitCode> {
+    A::try_parse().map_err(|e| {
+        let _ = e.print();
+        ExitCode::from(if e.use_stderr() { 2 } else { 0 })
+    })
+}
+
 /// Maps a client error: the caller's mistake is 2, anything else 1.
 pub(crate) fn failure(e: Error) -> Failure {
     match e {

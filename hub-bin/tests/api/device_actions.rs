@@ -7,7 +7,7 @@ use genieacs_client::testkit::TaskBehaviour;
 use reqwest::{Method, StatusCode};
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_TOKEN, DISPATCH, Db, SseClient};
+use crate::helpers::{ADMIN_TOKEN, DISPATCH, SseClient};
 
 const SECRET: &str = "correct horse battery";
 
@@ -17,27 +17,16 @@ async fn app() -> (
     String,
     String,
 ) {
-    let fake = frappe_client::testkit::FakeFrappe::start().await.unwrap();
-    let nbi = hub::sandbox::fake_nbi_for(&fake).await.unwrap();
-    let mut s = crate::helpers::settings(Db::Sqlite, &fake).await;
-    s.genieacs = Some(hub::config::GenieacsSettings {
-        url: nbi.url().to_string(),
-        auth: hub::config::GenieacsAuth::None,
-        timeout: Duration::from_secs(5),
-    });
-    let se = fake
+    let (t, nbi) = crate::helpers::with_acs(|_| {}).await;
+    let se = t
+        .fake
         .all("Service Equipment")
         .into_iter()
         .find(|e| e["equipment_type"] == "ONT Router" && e["customer"].is_string())
         .expect("a seeded modem with a customer");
     let serial = se["serial_number"].as_str().unwrap().to_owned();
     let customer = se["customer"].as_str().unwrap().to_owned();
-    (
-        crate::helpers::spawn_settings(s, fake).await,
-        nbi,
-        serial,
-        customer,
-    )
+    (t, nbi.unwrap(), serial, customer)
 }
 
 async fn act(t: &crate::helpers::TestApp, path: &str, body: Option<Value>) -> (StatusCode, Value) {

@@ -3,25 +3,9 @@ use std::time::{Duration, Instant};
 use reqwest::{Method, StatusCode};
 use serde_json::Value;
 
-use crate::helpers::{ADMIN_TOKEN, DISPATCH, Db, N8N_TOKEN};
+use crate::helpers::{ADMIN_TOKEN, DISPATCH, N8N_TOKEN};
 
-async fn with_acs(
-    tweak: impl FnOnce(&mut hub::config::Settings) + Send,
-) -> (
-    crate::helpers::TestApp,
-    Option<genieacs_client::testkit::FakeNbi>,
-) {
-    let fake = frappe_client::testkit::FakeFrappe::start().await.unwrap();
-    let nbi = hub::sandbox::fake_nbi_for(&fake).await.unwrap();
-    let mut s = crate::helpers::settings(Db::Sqlite, &fake).await;
-    s.genieacs = Some(hub::config::GenieacsSettings {
-        url: nbi.url().to_string(),
-        auth: hub::config::GenieacsAuth::None,
-        timeout: Duration::from_secs(5),
-    });
-    tweak(&mut s);
-    (crate::helpers::spawn_settings(s, fake).await, Some(nbi))
-}
+use crate::helpers::with_acs;
 
 async fn lookup(t: &crate::helpers::TestApp, query: &str) -> (StatusCode, Value) {
     let r = t

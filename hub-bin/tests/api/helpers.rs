@@ -120,6 +120,23 @@ pub async fn spawn_settings(s: Settings, fake: FakeFrappe) -> TestApp {
     }
 }
 
+/// A hub with ERPNext's fake and a fake GenieACS NBI holding a real XX230v tree for every
+/// seeded ONT Router, `tweak`ed before it starts.
+pub async fn with_acs(
+    tweak: impl FnOnce(&mut Settings) + Send,
+) -> (TestApp, Option<genieacs_client::testkit::FakeNbi>) {
+    let fake = FakeFrappe::start().await.unwrap();
+    let nbi = hub::sandbox::fake_nbi_for(&fake).await.unwrap();
+    let mut s = settings(Db::Sqlite, &fake).await;
+    s.genieacs = Some(hub::config::GenieacsSettings {
+        url: nbi.url().to_string(),
+        auth: hub::config::GenieacsAuth::None,
+        timeout: Duration::from_secs(5),
+    });
+    tweak(&mut s);
+    (spawn_settings(s, fake).await, Some(nbi))
+}
+
 impl TestApp {
     pub fn at(&self, path: &str) -> String {
         format!("{}{path}", self.url)
