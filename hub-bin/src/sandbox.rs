@@ -31,7 +31,8 @@ pub struct Sandbox {
     pub webhook_secret: String,
 }
 
-fn random_hex(bytes: usize) -> String {
+/// `bytes` random bytes as hex (secrets for the sandbox, unique keys elsewhere).
+pub(crate) fn random_hex(bytes: usize) -> String {
     let mut buf = vec![0u8; bytes];
     if getrandom::fill(&mut buf).is_err() {
         // No OS randomness: still unique per process, never a fixed secret.

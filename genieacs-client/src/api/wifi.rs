@@ -215,9 +215,14 @@ impl Devices {
         options: &TaskOptions,
     ) -> Result<Option<WifiResult>> {
         change.check()?;
-        let Some(snapshot) = self.snapshot(id).await? else {
+        // One read: the snapshot picks the networks, the same document names their parameters.
+        let Some(device) = self.get(id, crate::SNAPSHOT_PROJECTION).await? else {
             return Ok(None);
         };
+        let snapshot = crate::ModemSnapshot::from_device(
+            &device,
+            chrono::DateTime::from(std::time::SystemTime::now()),
+        );
         let targets: Vec<&WifiNetwork> = snapshot
             .wifi
             .value
@@ -230,9 +235,6 @@ impl Devices {
                 None => format!("{id} has no customer Wi-Fi network"),
             }));
         }
-        let Some(device) = self.get(id, crate::SNAPSHOT_PROJECTION).await? else {
-            return Ok(None);
-        };
         let mut values = Vec::new();
         for w in &targets {
             values.extend(writes(&device, snapshot.data_model, w, change)?);

@@ -58,17 +58,6 @@ impl std::fmt::Debug for WifiBody {
     }
 }
 
-fn check_serial(serial: &str) -> Result<&str, AppError> {
-    let s = serial.trim();
-    if s.is_empty() || s.len() > 128 || s.chars().any(char::is_control) {
-        return Err(AppError::invalid(
-            "serial",
-            "the serial is empty or malformed",
-        ));
-    }
-    Ok(s)
-}
-
 fn acs_error(e: genieacs_client::Error) -> AppError {
     match e {
         genieacs_client::Error::InvalidInput(m) => AppError::invalid("body", m),
@@ -96,31 +85,20 @@ async fn device_for(state: &AppState, serial: &str) -> Result<DeviceId, AppError
         .ok_or_else(|| AppError::not_found(format!("no modem with serial {serial:?} in GenieACS")))
 }
 
-/// The customer of the Service Equipment with this serial; `None` when ERPNext is not
-/// configured, does not know it, or does not answer (the action is done; only the record
-/// lacks a customer).
+/// The customer of the Service Equipment with this serial (the lookup's own ERPNext source);
+/// `None` when ERPNext is not configured, does not know it, or does not answer within 5 s (the
+/// action is done; only the record lacks a customer).
 async fn customer_for(state: &AppState, serial: &str) -> Option<String> {
-    let client = state.frappe().ok()?;
-    let q = client
-        .doctype("Service Equipment")
-        .list()
-        .filter(Filter::eq("serial_number", serial))
-        .fields(["name", "customer"])
-        .page_size(1);
-    let rows = tokio::time::timeout(Duration::from_secs(5), q.page())
+    let found = super::devices::equipment_source(state, Filter::eq("serial_number", serial));
+    let equipment = tokio::time::timeout(Duration::from_secs(5), found)
         .await
         .ok()?
-        .ok()?;
-    rows.items
-        .into_iter()
-        .next()
-        .and_then(|d| {
-            d.extra
-                .get("customer")
-                .and_then(Value::as_str)
-                .map(str::to_owned)
-        })
+        .ok()??;
+    equipment
+        .get("customer")
+        .and_then(Value::as_str)
         .filter(|c| !c.is_empty())
+        .map(str::to_owned)
 }
 
 fn who(caller: &Identity) -> String {
@@ -150,7 +128,7 @@ async fn record(
             .map(|d| format!(" ({d})"))
             .unwrap_or_default()
     );
-    let key = format!("device-action:{}", uuid_like());
+    let key = format!("device-action:{}", crate::sandbox::random_hex(12));
     let event = NewEvent {
         kind: format!("device.{}", r.action),
         topics: vec![format!(
@@ -204,21 +182,6 @@ async fn record(
     Ok(())
 }
 
-/// A unique key per action (time and a process-wide counter).
-fn uuid_like() -> String {
-    use std::sync::atomic::{AtomicU64, Ordering};
-    static N: AtomicU64 = AtomicU64::new(0);
-    let ns = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map(|d| d.as_nanos())
-        .unwrap_or(0);
-    format!(
-        "{ns:x}-{:x}-{:x}",
-        std::process::id(),
-        N.fetch_add(1, Ordering::Relaxed)
-    )
-}
-
 async fn finish(
     state: &AppState,
     caller: &Identity,
@@ -254,7 +217,7 @@ pub async fn refresh(
     Caller(caller): Caller,
     Path(serial): Path<String>,
 ) -> Result<Json<ActionResult>, AppError> {
-    let serial = check_serial(&serial)?;
+    let serial = super::devices::checked_key("serial", &serial)?;
     let id = device_for(&state, serial).await?;
     let r = state
         .genieacs()?
@@ -284,7 +247,7 @@ pub async fn reboot(
     Caller(caller): Caller,
     Path(serial): Path<String>,
 ) -> Result<Json<ActionResult>, AppError> {
-    let serial = check_serial(&serial)?;
+    let serial = super::devices::checked_key("serial", &serial)?;
     let id = device_for(&state, serial).await?;
     let options = TaskOptions::default().unique_key("gigafibre-reboot");
     let s = crate::upstream::timed(
@@ -319,7 +282,7 @@ pub async fn set_wifi(
     Path(serial): Path<String>,
     body: Result<Json<WifiBody>, axum::extract::rejection::JsonRejection>,
 ) -> Result<Json<ActionResult>, AppError> {
-    let serial = check_serial(&serial)?;
+    let serial = super::devices::checked_key("serial", &serial)?;
     // The rejection text of a body with a passphrase could quote it: say only what is wrong.
     let Json(body) = body.map_err(|e| {
         AppError::invalid(

@@ -79,7 +79,8 @@ async fn run_source<T>(
     )
 }
 
-enum SourceError {
+/// Why a source gave no section.
+pub(crate) enum SourceError {
     NotConfigured(String),
     Failed(String),
 }
@@ -130,13 +131,7 @@ pub async fn lookup(
             "give exactly one of serial, mac or equipment",
         ));
     };
-    let value = value.trim().to_owned();
-    if value.is_empty() || value.len() > 128 || value.chars().any(char::is_control) {
-        return Err(AppError::invalid(
-            key,
-            format!("{key} is empty or malformed"),
-        ));
-    }
+    let value = checked_key(key, value)?.to_owned();
     let deadline = Instant::now() + state.settings.lookup_deadline;
     let erp_filter = match key.as_str() {
         "serial" => Filter::eq("serial_number", value.clone()),
@@ -181,8 +176,24 @@ pub async fn lookup(
     }))
 }
 
+/// A serial, MAC or equipment name as given: trimmed, not empty, not huge, no control
+/// characters.
+pub(crate) fn checked_key<'a>(field: &str, value: &'a str) -> Result<&'a str, AppError> {
+    let v = value.trim();
+    if v.is_empty() || v.len() > 128 || v.chars().any(char::is_control) {
+        return Err(AppError::invalid(
+            field,
+            format!("{field} is empty or malformed"),
+        ));
+    }
+    Ok(v)
+}
+
 /// The Service Equipment matching `filter`, from ERPNext.
-async fn equipment_source(state: &AppState, filter: Filter) -> Result<Option<Value>, SourceError> {
+pub(crate) async fn equipment_source(
+    state: &AppState,
+    filter: Filter,
+) -> Result<Option<Value>, SourceError> {
     let client = state
         .frappe()
         .map_err(|e| SourceError::NotConfigured(e.message))?;
