@@ -29,6 +29,9 @@ struct Args {
     /// Ask the modem for fresh values first (wakes it with a connection request).
     #[arg(long)]
     refresh: bool,
+    /// With --refresh: how long to wait for the modem before answering the cached snapshot.
+    #[arg(long, default_value_t = 30)]
+    deadline_secs: u64,
     /// Run against an in-process fake NBI holding real XX230v and Huawei trees.
     #[arg(long)]
     sandbox: bool,
@@ -41,7 +44,11 @@ async fn run(args: &Args) -> Result<serde_json::Value, acs::Failure> {
     let gone = || (1, "the device was deleted meanwhile".to_owned());
     if args.refresh {
         let r = devices
-            .refresh_then_snapshot(&id, &genieacs_client::TaskOptions::default())
+            .refresh_then_snapshot(
+                &id,
+                &genieacs_client::TaskOptions::default(),
+                std::time::Duration::from_secs(args.deadline_secs),
+            )
             .await
             .map_err(acs::failure)?
             .ok_or_else(gone)?;

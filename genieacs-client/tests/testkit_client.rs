@@ -110,8 +110,10 @@ async fn each_task_behaviour_reaches_the_caller_as_its_outcome() {
     }));
 }
 
+const DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+
 #[tokio::test]
-async fn refresh_then_snapshot_asks_for_the_snapshot_leaves_in_one_keyed_task() {
+async fn refresh_then_snapshot_refreshes_the_snapshot_tables_and_leaves_in_keyed_tasks() {
     let nbi = FakeNbi::seeded().await.unwrap();
     let acs = Client::builder(nbi.url().as_str()).build().unwrap();
     let id = acs.devices().find_by_serial(SEED_SERIALS[2]).await.unwrap()[0]
@@ -121,7 +123,7 @@ async fn refresh_then_snapshot_asks_for_the_snapshot_leaves_in_one_keyed_task() 
     assert!(cached.online);
     let r = acs
         .devices()
-        .refresh_then_snapshot(&id, &TaskOptions::default())
+        .refresh_then_snapshot(&id, &TaskOptions::default(), DEADLINE)
         .await
         .unwrap()
         .unwrap();
@@ -132,15 +134,42 @@ async fn refresh_then_snapshot_asks_for_the_snapshot_leaves_in_one_keyed_task() 
     nbi.set_task_behaviour(&id, TaskBehaviour::Queued);
     let r = acs
         .devices()
-        .refresh_then_snapshot(&id, &TaskOptions::default())
+        .refresh_then_snapshot(&id, &TaskOptions::default(), DEADLINE)
         .await
         .unwrap()
         .unwrap();
     assert!(matches!(r.outcome, TaskOutcome::Queued(_)));
+    // One refreshObject per table the snapshot reads (rows come and go), queued without a
+    // connection request, then the leaves in one getParameterValues that wakes the device.
     let tasks = nbi.tasks();
+    let refreshed: Vec<&str> = tasks
+        .iter()
+        .filter(|t| t["name"] == "refreshObject")
+        .map(|t| t["objectName"].as_str().unwrap())
+        .collect();
+    for table in [
+        "Device.Hosts.Host",
+        "Device.WiFi.AccessPoint",
+        "Device.IP.Interface",
+    ] {
+        assert!(
+            refreshed.contains(&table),
+            "{table} not refreshed: {refreshed:?}"
+        );
+    }
+    assert!(
+        refreshed.iter().all(|t| !t.is_empty()),
+        "never the whole tree"
+    );
+    for t in tasks.iter().filter(|t| t["name"] == "refreshObject") {
+        assert_eq!(
+            t["uniqueKey"],
+            format!("gigafibre-refresh:{}", t["objectName"].as_str().unwrap())
+        );
+    }
     let task = tasks.last().unwrap();
     assert_eq!(task["name"], "getParameterValues");
-    assert_eq!(task["uniqueKey"], "gigafibre-snapshot-refresh");
+    assert_eq!(task["uniqueKey"], "gigafibre-refresh:leaves");
     let names: Vec<&str> = task["parameterNames"]
         .as_array()
         .unwrap()
@@ -149,6 +178,14 @@ async fn refresh_then_snapshot_asks_for_the_snapshot_leaves_in_one_keyed_task() 
         .collect();
     assert!(names.contains(&"Device.DeviceInfo.SoftwareVersion"));
     assert!(names.iter().all(|n| !n.contains("KeyPassphrase")));
+    assert!(r.subtrees.iter().any(|s| s == "Device.Hosts.Host"));
+    // Keyed tasks replace each other: a second refresh does not pile up.
+    let before = nbi.tasks().len();
+    acs.devices()
+        .refresh_then_snapshot(&id, &TaskOptions::default(), DEADLINE)
+        .await
+        .unwrap();
+    assert_eq!(nbi.tasks().len(), before);
 
     // An unreachable device: the cached snapshot comes back with the reason.
     nbi.set_task_behaviour(
@@ -157,7 +194,7 @@ async fn refresh_then_snapshot_asks_for_the_snapshot_leaves_in_one_keyed_task() 
     );
     let r = acs
         .devices()
-        .refresh_then_snapshot(&id, &TaskOptions::default())
+        .refresh_then_snapshot(&id, &TaskOptions::default(), DEADLINE)
         .await
         .unwrap()
         .unwrap();
@@ -170,7 +207,7 @@ async fn refresh_then_snapshot_asks_for_the_snapshot_leaves_in_one_keyed_task() 
     let unknown = genieacs_client::DeviceId::from_parts("000000", "Nope", "0");
     assert!(
         acs.devices()
-            .refresh_then_snapshot(&unknown, &TaskOptions::default())
+            .refresh_then_snapshot(&unknown, &TaskOptions::default(), DEADLINE)
             .await
             .unwrap()
             .is_none()

@@ -268,6 +268,9 @@ pub struct Settings {
     pub genieacs: Option<GenieacsSettings>,
     /// How long `/devices/lookup` waits for its sources (8 s, the field app's own limit).
     pub lookup_deadline: Duration,
+    /// How long `POST /devices/{serial}/refresh` waits for the modem's session before it
+    /// answers the cached snapshot (30 s).
+    pub refresh_deadline: Duration,
     /// Log as JSON lines (default) or human-readable text (`HUB_LOG_FORMAT=text`).
     pub log_json: bool,
 }
@@ -287,6 +290,7 @@ impl Default for Settings {
             frappe_webhooks: FrappeWebhookSettings::default(),
             genieacs: None,
             lookup_deadline: Duration::from_secs(8),
+            refresh_deadline: Duration::from_secs(30),
             log_json: true,
         }
     }
@@ -785,6 +789,9 @@ impl Settings {
         if let Some(v) = src.env("HUB_LOOKUP_DEADLINE_SECS") {
             s.lookup_deadline = parse_secs("HUB_LOOKUP_DEADLINE_SECS", &v, false)?;
         }
+        if let Some(v) = src.env("HUB_REFRESH_DEADLINE_SECS") {
+            s.refresh_deadline = parse_secs("HUB_REFRESH_DEADLINE_SECS", &v, false)?;
+        }
         Ok(s)
     }
 
@@ -832,6 +839,7 @@ impl Settings {
                 }, "timeout_secs": g.timeout.as_secs_f64()}),
             },
             "lookup_deadline_secs": self.lookup_deadline.as_secs_f64(),
+            "refresh_deadline_secs": self.refresh_deadline.as_secs_f64(),
             "log_format": if self.log_json { "json" } else { "text" },
         })
     }

@@ -9,7 +9,8 @@ use serde_json::{Map, Value};
 
 pub use device_id::DeviceId;
 pub use snapshot::{
-    DataModel, Host, Identity, ModemSnapshot, Optical, Section, WanConnection, WifiNetwork,
+    DataModel, Host, Identity, MeshHealth, MeshNode, MeshRole, ModemSnapshot, Optical, Radio,
+    Section, WanConnection, WifiNetwork,
 };
 
 /// `_deviceId`: what the CPE said in its Inform.

@@ -71,6 +71,10 @@ pub struct WanConnection {
     pub dns: Vec<String>,
     /// Whether the default route goes through it.
     pub default_route: bool,
+    /// Global IPv6 addresses (link-local ones left out).
+    pub ipv6: Vec<String>,
+    /// IPv6 prefixes delegated to it or configured on it (`2001:db8:1::/56`).
+    pub ipv6_prefixes: Vec<String>,
 }
 
 /// A customer-facing Wi-Fi network.
@@ -113,17 +117,71 @@ pub struct Host {
     /// Signal strength (dBm) for Wi-Fi stations.
     pub signal_dbm: Option<i64>,
     /// MAC of the mesh node the station is associated with, when it is a satellite's station
-    /// (from `Device.WiFi.MultiAP`).
+    /// (from `Device.WiFi.DataElements` or `Device.WiFi.MultiAP`).
     pub via_mesh_node: Option<String>,
 }
 
-/// A node of an EasyMesh network (`Device.WiFi.MultiAP.APDevice`): the controller and its
-/// satellites.
+/// A Wi-Fi radio.
+#[derive(Debug, Clone, PartialEq, Default, Serialize)]
+#[non_exhaustive]
+pub struct Radio {
+    /// The radio object's path (`Device.WiFi.Radio.1`; on TR-098 the first
+    /// `WLANConfiguration` of the band).
+    pub path: String,
+    /// Band (`2.4GHz`, `5GHz`, `6GHz`).
+    pub band: Option<String>,
+    /// Enabled.
+    pub enabled: Option<bool>,
+    /// Status as reported (`Up`, `Down`).
+    pub status: Option<String>,
+    /// Current channel.
+    pub channel: Option<u64>,
+    /// Whether the radio picks its channel itself.
+    pub auto_channel: Option<bool>,
+    /// Channel bandwidth in use (`80MHz`).
+    pub bandwidth: Option<String>,
+    /// Standards (`ax`, `b,g,n`).
+    pub standards: Option<String>,
+    /// Transmit power, percent of the maximum.
+    pub transmit_power_pct: Option<i64>,
+}
+
+/// What a mesh node is in the network.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MeshRole {
+    /// The EasyMesh controller (the router itself).
+    #[default]
+    Controller,
+    /// A satellite.
+    Agent,
+}
+
+/// A satellite's health, judged against the controller's own clock.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize)]
+#[serde(rename_all = "lowercase")]
+pub enum MeshHealth {
+    /// In contact, backhaul fine (the controller is always `ok`).
+    Ok,
+    /// In contact, but the Wi-Fi backhaul is weaker than −75 dBm.
+    Weak,
+    /// Not heard from for more than five minutes before the controller's latest reading.
+    Lost,
+    /// No contact time to judge by.
+    #[default]
+    Unknown,
+}
+
+/// A node of an EasyMesh network: the controller and its satellites. Read from
+/// `Device.WiFi.DataElements` (the current model) and completed from `Device.WiFi.MultiAP`
+/// (obsoleted in TR-181 2.17, still implemented by TP-Link), or from `MultiAP` alone.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct MeshNode {
-    /// The node's MAC.
+    /// The node's MAC (its EasyMesh AL MAC).
     pub mac: Option<String>,
+    /// Controller or agent.
+    pub role: MeshRole,
     /// Model (the product class the node reports: `Deco X50`).
     pub model: Option<String>,
     /// Serial number.
@@ -132,21 +190,31 @@ pub struct MeshNode {
     pub firmware: Option<String>,
     /// When the controller last heard from it.
     pub last_contact: Option<DateTime<Utc>>,
-    /// Backhaul link (`Wi-Fi`, `Ethernet`; empty for the controller itself).
+    /// Backhaul link (`Wi-Fi`, `Ethernet`; `None` for the controller itself).
     pub backhaul: Option<String>,
-    /// Backhaul signal as reported (raw; EasyMesh RCPI-style scale).
+    /// Backhaul signal as reported (RCPI, 0–220; 255 = unknown).
     pub backhaul_signal: Option<i64>,
+    /// Backhaul signal in dBm (RCPI / 2 − 110).
+    pub backhaul_signal_dbm: Option<f64>,
+    /// Wi-Fi stations associated with this node.
+    pub stations: u32,
+    /// Health.
+    pub health: MeshHealth,
 }
 
 /// Optical levels of a GPON ONT.
 #[derive(Debug, Clone, PartialEq, Default, Serialize)]
 #[non_exhaustive]
 pub struct Optical {
+    /// The object the levels were read from (vendors use different branches).
+    pub path: String,
+    /// Link status as reported (`Up`, `O5`, ...).
+    pub status: Option<String>,
     /// Received power, raw as the CPE reports it.
-    pub rx_raw: Option<i64>,
+    pub rx_raw: Option<f64>,
     /// Transmitted power, raw.
-    pub tx_raw: Option<i64>,
-    /// The unit the CPE declares, when it does.
+    pub tx_raw: Option<f64>,
+    /// The unit the data model declares, when it does.
     pub declared_unit: Option<&'static str>,
     /// The unit assumed to compute dBm, when none is declared.
     pub assumed_unit: Option<&'static str>,
@@ -172,6 +240,8 @@ pub struct ModemSnapshot {
     pub identity: Section<Identity>,
     /// WAN connections.
     pub wan: Section<Vec<WanConnection>>,
+    /// Wi-Fi radios.
+    pub radios: Section<Vec<Radio>>,
     /// Customer-facing Wi-Fi networks.
     pub wifi: Section<Vec<WifiNetwork>>,
     /// LAN hosts.
@@ -240,6 +310,46 @@ fn dbm_from_tenth_microwatt(raw: i64) -> Option<f64> {
     (raw > 0).then(|| ((10.0 * (raw as f64 * 1e-4).log10()) * 10.0).round() / 10.0)
 }
 
+/// dBm from an IEEE 802.11 RCPI (0–220; 255 means "not measured").
+fn dbm_from_rcpi(rcpi: i64) -> Option<f64> {
+    (0..=220).contains(&rcpi).then(|| rcpi as f64 / 2.0 - 110.0)
+}
+
+/// Comma-separated list → its non-empty items.
+fn list(v: Option<String>) -> Vec<String> {
+    v.map(|d| {
+        d.split(',')
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()
+    })
+    .unwrap_or_default()
+}
+
+/// The band a TR-098 WLANConfiguration serves: declared by the vendor, else inferred from its
+/// channel (1–14 are 2.4 GHz).
+fn tr098_band(r: &mut Reader<'_>, p: &str) -> Option<String> {
+    r.text(&format!("{p}.OperatingFrequencyBand"))
+        .or_else(|| r.text(&format!("{p}.X_HW_RFBand")))
+        .map(|b| match b.replace(' ', "").to_ascii_lowercase().as_str() {
+            "2.4g" | "2.4ghz" => "2.4GHz".to_owned(),
+            "5g" | "5ghz" => "5GHz".to_owned(),
+            "6g" | "6ghz" => "6GHz".to_owned(),
+            _ => b,
+        })
+        .or_else(|| {
+            let ch: u64 = r.get(&format!("{p}.Channel"))?;
+            Some(
+                if (1..=14).contains(&ch) {
+                    "2.4GHz"
+                } else {
+                    "5GHz"
+                }
+                .to_owned(),
+            )
+        })
+}
+
 impl ModemSnapshot {
     /// Builds the snapshot of a device document, as of `now` (for ages and "online").
     ///
@@ -252,17 +362,8 @@ impl ModemSnapshot {
     /// assert!(snap.wifi.value.iter().all(|w| w.ssid.is_some()));
     /// ```
     pub fn from_device(device: &Device, now: DateTime<Utc>) -> Self {
-        let model = if device.tree.contains_key("Device") {
-            DataModel::Tr181
-        } else if device.tree.contains_key("InternetGatewayDevice") {
-            DataModel::Tr098
-        } else {
-            DataModel::Unknown
-        };
-        let root = match model {
-            DataModel::Tr098 => "InternetGatewayDevice",
-            _ => "Device",
-        };
+        let model = DataModel::of(device);
+        let root = model.root();
         let mut r = Reader::new(device, now);
         let info = |leaf: &str| format!("{root}.DeviceInfo.{leaf}");
         let identity = Identity {
@@ -274,7 +375,7 @@ impl ModemSnapshot {
             uptime_secs: r.get(&info("UpTime")),
         };
         let identity = r.finish(identity);
-        let (wan, wifi, hosts, mesh, optical) = match model {
+        let s = match model {
             DataModel::Tr098 => tr098(device, now),
             _ => tr181(device, now),
         };
@@ -285,84 +386,80 @@ impl ModemSnapshot {
             last_inform: device.last_inform,
             online: age.is_some_and(|a| (0..300).contains(&a)),
             identity,
-            wan,
-            wifi,
-            hosts,
-            mesh,
-            optical,
+            wan: s.wan,
+            radios: s.radios,
+            wifi: s.wifi,
+            hosts: s.hosts,
+            mesh: s.mesh,
+            optical: s.optical,
         }
     }
 }
 
-type Sections = (
-    Section<Vec<WanConnection>>,
-    Section<Vec<WifiNetwork>>,
-    Section<Vec<Host>>,
-    Section<Vec<MeshNode>>,
-    Option<Section<Optical>>,
-);
-
-fn tr181(device: &Device, now: DateTime<Utc>) -> Sections {
-    // WAN: PPP interfaces, and routed IP interfaces that are not a LAN bridge.
-    let mut r = Reader::new(device, now);
-    let default_if = device
-        .instances("Device.Routing.Router.1.IPv4Forwarding")
-        .into_iter()
-        .map(|i| format!("Device.Routing.Router.1.IPv4Forwarding.{i}"))
-        .find(|p| {
-            device
-                .param::<String>(&format!("{p}.DestIPAddress"))
-                .is_some_and(|d| d.value.is_empty() || d.value == "0.0.0.0")
-                && device
-                    .param::<bool>(&format!("{p}.Enable"))
-                    .is_none_or(|e| e.value)
-        })
-        .and_then(|p| reference(r.text(&format!("{p}.Interface"))));
-    let mut wan = Vec::new();
-    for i in device.instances("Device.IP.Interface") {
-        let ip = format!("Device.IP.Interface.{i}");
-        let lower = reference(r.text(&format!("{ip}.LowerLayers")));
-        let name = r.text(&format!("{ip}.Name"));
-        if name
-            .as_deref()
-            .is_some_and(|n| n.starts_with("br") || n.starts_with("lo"))
+impl DataModel {
+    /// The data model of a document: `Device.` wins when both roots are present and
+    /// `Device.DeviceInfo` is populated.
+    pub fn of(device: &Device) -> Self {
+        let tr181 = device.node("Device.DeviceInfo").is_some();
+        if tr181
+            || (device.tree.contains_key("Device")
+                && !device.tree.contains_key("InternetGatewayDevice"))
         {
-            continue;
-        }
-        let is_default = default_if.as_deref() == Some(ip.as_str());
-        match lower.filter(|l| l.starts_with("Device.PPP.Interface.")) {
-            Some(ppp) => wan.push(WanConnection {
-                kind: "pppoe",
-                name: r.text(&format!("{ppp}.Name")),
-                status: r
-                    .text(&format!("{ppp}.ConnectionStatus"))
-                    .or_else(|| r.text(&format!("{ppp}.Status"))),
-                ipv4: r.text(&format!("{ppp}.IPCP.LocalIPAddress")),
-                gateway: r.text(&format!("{ppp}.IPCP.RemoteIPAddress")),
-                dns: r
-                    .text(&format!("{ppp}.IPCP.DNSServers"))
-                    .map(|d| {
-                        d.split(',')
-                            .map(|s| s.trim().to_owned())
-                            .filter(|s| !s.is_empty())
-                            .collect()
-                    })
-                    .unwrap_or_default(),
-                default_route: is_default,
-            }),
-            None => wan.push(WanConnection {
-                kind: "ip",
-                name,
-                status: r.text(&format!("{ip}.Status")),
-                ipv4: r
-                    .text(&format!("{ip}.IPv4Address.1.IPAddress"))
-                    .filter(|a| a != "0.0.0.0"),
-                default_route: is_default,
-                ..WanConnection::default()
-            }),
+            DataModel::Tr181
+        } else if device.tree.contains_key("InternetGatewayDevice") {
+            DataModel::Tr098
+        } else {
+            DataModel::Unknown
         }
     }
-    let wan = r.finish(wan);
+
+    /// The root object (`Device` or `InternetGatewayDevice`; `Device` when unknown).
+    pub fn root(self) -> &'static str {
+        match self {
+            DataModel::Tr098 => "InternetGatewayDevice",
+            _ => "Device",
+        }
+    }
+}
+
+struct Sections {
+    wan: Section<Vec<WanConnection>>,
+    radios: Section<Vec<Radio>>,
+    wifi: Section<Vec<WifiNetwork>>,
+    hosts: Section<Vec<Host>>,
+    mesh: Section<Vec<MeshNode>>,
+    optical: Option<Section<Optical>>,
+}
+
+/// A Wi-Fi station seen somewhere: MAC (upper case), signal in dBm, the satellite it is on.
+struct Station {
+    mac: String,
+    signal_dbm: Option<i64>,
+    via: Option<String>,
+}
+
+fn tr181(device: &Device, now: DateTime<Utc>) -> Sections {
+    let wan = tr181_wan(device, now);
+
+    let mut r = Reader::new(device, now);
+    let mut radios = Vec::new();
+    for i in device.instances("Device.WiFi.Radio") {
+        let p = format!("Device.WiFi.Radio.{i}");
+        radios.push(Radio {
+            band: r.text(&format!("{p}.OperatingFrequencyBand")),
+            enabled: r.get(&format!("{p}.Enable")),
+            status: r.text(&format!("{p}.Status")),
+            channel: r.get(&format!("{p}.Channel")),
+            auto_channel: r.get(&format!("{p}.AutoChannelEnable")),
+            bandwidth: r
+                .text(&format!("{p}.CurrentOperatingChannelBandwidth"))
+                .or_else(|| r.text(&format!("{p}.OperatingChannelBandwidth"))),
+            standards: r.text(&format!("{p}.OperatingStandards")),
+            transmit_power_pct: r.get(&format!("{p}.TransmitPower")),
+            path: p,
+        });
+    }
+    let radios = r.finish(radios);
 
     // Wi-Fi: the access points the customer sees (TP-Link marks them X_TP_APType Primary).
     let mut r = Reader::new(device, now);
@@ -373,17 +470,17 @@ fn tr181(device: &Device, now: DateTime<Utc>) -> Sections {
             .is_some()
     });
     let mut wifi = Vec::new();
-    let mut stations: Vec<(String, Option<i64>, Option<String>)> = Vec::new();
+    let mut stations: Vec<Station> = Vec::new();
     for a in &aps {
         let ap = format!("Device.WiFi.AccessPoint.{a}");
         for s in device.instances(&format!("{ap}.AssociatedDevice")) {
             let st = format!("{ap}.AssociatedDevice.{s}");
             if let Some(mac) = r.text(&format!("{st}.MACAddress")) {
-                stations.push((
-                    mac.to_ascii_uppercase(),
-                    r.get(&format!("{st}.SignalStrength")),
-                    None,
-                ));
+                stations.push(Station {
+                    mac: mac.to_ascii_uppercase(),
+                    signal_dbm: r.get(&format!("{st}.SignalStrength")),
+                    via: None,
+                });
             }
         }
         if tplink
@@ -414,44 +511,7 @@ fn tr181(device: &Device, now: DateTime<Utc>) -> Sections {
     }
     let wifi = r.finish(wifi);
 
-    // Mesh: EasyMesh nodes, and the stations of each node (a satellite's stations are not in
-    // Device.WiFi.AccessPoint). The first APDevice is the controller itself.
-    let mut r = Reader::new(device, now);
-    let mut mesh = Vec::new();
-    let multi = "Device.WiFi.MultiAP.APDevice";
-    for (n, d) in device.instances(multi).iter().enumerate() {
-        let node = format!("{multi}.{d}");
-        let mac = r.text(&format!("{node}.MACAddress"));
-        for rd in device.instances(&format!("{node}.Radio")) {
-            for a in device.instances(&format!("{node}.Radio.{rd}.AP")) {
-                let ap = format!("{node}.Radio.{rd}.AP.{a}");
-                for st in device.instances(&format!("{ap}.AssociatedDevice")) {
-                    let st = format!("{ap}.AssociatedDevice.{st}");
-                    let Some(sm) = r.text(&format!("{st}.MACAddress")) else {
-                        continue;
-                    };
-                    let sm = sm.to_ascii_uppercase();
-                    if stations.iter().any(|(m, _, _)| *m == sm) {
-                        continue;
-                    }
-                    let signal = r.get(&format!("{st}.SignalStrength"));
-                    stations.push((sm, signal, if n == 0 { None } else { mac.clone() }));
-                }
-            }
-        }
-        mesh.push(MeshNode {
-            model: r.text(&format!("{node}.ProductClass")),
-            serial: r.text(&format!("{node}.SerialNumber")),
-            firmware: r.text(&format!("{node}.SoftwareVersion")),
-            last_contact: r.get(&format!("{node}.LastContactTime")),
-            backhaul: r.text(&format!("{node}.BackhaulLinkType")),
-            backhaul_signal: r
-                .get(&format!("{node}.BackhaulSignalStrength"))
-                .filter(|_| n > 0),
-            mac,
-        });
-    }
-    let mesh = r.finish(mesh);
+    let mesh = tr181_mesh(device, now, &mut stations);
 
     let mut r = Reader::new(device, now);
     let mut hosts: Vec<Host> = Vec::new();
@@ -466,7 +526,7 @@ fn tr181(device: &Device, now: DateTime<Utc>) -> Sections {
         if hosts.iter().any(|x| x.mac == mac) {
             continue;
         }
-        let station = stations.iter().find(|(m, _, _)| *m == mac);
+        let station = stations.iter().find(|s| s.mac == mac);
         hosts.push(Host {
             ip: r.text(&format!("{p}.IPAddress")),
             hostname: r.text(&format!("{p}.HostName")),
@@ -476,8 +536,8 @@ fn tr181(device: &Device, now: DateTime<Utc>) -> Sections {
             } else {
                 "ethernet"
             },
-            signal_dbm: station.and_then(|(_, s, _)| *s),
-            via_mesh_node: station.and_then(|(_, _, v)| v.clone()),
+            signal_dbm: station.and_then(|s| s.signal_dbm),
+            via_mesh_node: station.and_then(|s| s.via.clone()),
             mac,
         });
     }
@@ -487,34 +547,328 @@ fn tr181(device: &Device, now: DateTime<Utc>) -> Sections {
         let mut r = Reader::new(device, now);
         let base = "Device.Optical.Interface.1";
         let std_rx: Option<i64> = r.get(&format!("{base}.OpticalSignalLevel"));
-        let vendor_rx: Option<i64> = r.get(&format!("{base}.X_TP_GPON_Config.RXPower"));
-        let vendor_tx: Option<i64> = r.get(&format!("{base}.X_TP_GPON_Config.TXPower"));
+        let vendor = format!("{base}.X_TP_GPON_Config");
+        let vendor_rx: Option<i64> = r.get(&format!("{vendor}.RXPower"));
         let value = if vendor_rx.is_some() && std_rx.is_none_or(|v| v == 0) {
             // TP-Link keeps the levels only in its vendor branch, unit undocumented: 0.1 µW is
             // assumed (it fits the one real dump), and flagged as an assumption.
+            let vendor_tx: Option<i64> = r.get(&format!("{vendor}.TXPower"));
             Optical {
-                rx_raw: vendor_rx,
-                tx_raw: vendor_tx,
+                status: r
+                    .text(&format!("{vendor}.Status"))
+                    .or_else(|| r.text(&format!("{base}.Status"))),
+                rx_raw: vendor_rx.map(|v| v as f64),
+                tx_raw: vendor_tx.map(|v| v as f64),
                 declared_unit: None,
                 assumed_unit: Some("0.1 µW"),
                 rx_dbm: vendor_rx.and_then(dbm_from_tenth_microwatt),
                 tx_dbm: vendor_tx.and_then(dbm_from_tenth_microwatt),
+                path: vendor,
             }
         } else {
             // TR-181 declares OpticalSignalLevel in 0.001 dBm.
             let tx: Option<i64> = r.get(&format!("{base}.TransmitOpticalLevel"));
             Optical {
-                rx_raw: std_rx,
-                tx_raw: tx,
+                status: r.text(&format!("{base}.Status")),
+                rx_raw: std_rx.map(|v| v as f64),
+                tx_raw: tx.map(|v| v as f64),
                 declared_unit: Some("0.001 dBm"),
                 assumed_unit: None,
                 rx_dbm: std_rx.map(|v| v as f64 / 1000.0),
                 tx_dbm: tx.map(|v| v as f64 / 1000.0),
+                path: base.to_owned(),
             }
         };
         r.finish(value)
     });
-    (wan, wifi, hosts, mesh, optical)
+    Sections {
+        wan,
+        radios,
+        wifi,
+        hosts,
+        mesh,
+        optical,
+    }
+}
+
+fn tr181_wan(device: &Device, now: DateTime<Utc>) -> Section<Vec<WanConnection>> {
+    // WAN: PPP interfaces, and routed IP interfaces that are not a LAN bridge.
+    let mut r = Reader::new(device, now);
+    let default = device
+        .instances("Device.Routing.Router.1.IPv4Forwarding")
+        .into_iter()
+        .map(|i| format!("Device.Routing.Router.1.IPv4Forwarding.{i}"))
+        .find(|p| {
+            device
+                .param::<String>(&format!("{p}.DestIPAddress"))
+                .is_some_and(|d| d.value.is_empty() || d.value == "0.0.0.0")
+                && device
+                    .param::<bool>(&format!("{p}.Enable"))
+                    .is_none_or(|e| e.value)
+        });
+    let default_if = default
+        .as_ref()
+        .and_then(|p| reference(r.text(&format!("{p}.Interface"))));
+    let default_gw = default
+        .as_ref()
+        .and_then(|p| r.text(&format!("{p}.GatewayIPAddress")))
+        .filter(|g| g != "0.0.0.0");
+    let mut wan = Vec::new();
+    for i in device.instances("Device.IP.Interface") {
+        let ip = format!("Device.IP.Interface.{i}");
+        let lower = reference(r.text(&format!("{ip}.LowerLayers")));
+        let name = r.text(&format!("{ip}.Name"));
+        if name
+            .as_deref()
+            .is_some_and(|n| n.starts_with("br") || n.starts_with("lo"))
+        {
+            continue;
+        }
+        let is_default = default_if.as_deref() == Some(ip.as_str());
+        let mut ipv6 = Vec::new();
+        for a in device.instances(&format!("{ip}.IPv6Address")) {
+            let a = format!("{ip}.IPv6Address.{a}");
+            let usable = r
+                .text(&format!("{a}.Status"))
+                .is_none_or(|s| s != "Disabled" && s != "Error");
+            if let Some(addr) = r.text(&format!("{a}.IPAddress"))
+                && usable
+                && !addr.to_ascii_lowercase().starts_with("fe80")
+            {
+                ipv6.push(addr);
+            }
+        }
+        let mut ipv6_prefixes = Vec::new();
+        for p in device.instances(&format!("{ip}.IPv6Prefix")) {
+            if let Some(prefix) = r.text(&format!("{ip}.IPv6Prefix.{p}.Prefix")) {
+                ipv6_prefixes.push(prefix);
+            }
+        }
+        match lower.filter(|l| l.starts_with("Device.PPP.Interface.")) {
+            Some(ppp) => wan.push(WanConnection {
+                kind: "pppoe",
+                name: r.text(&format!("{ppp}.Name")),
+                status: r
+                    .text(&format!("{ppp}.ConnectionStatus"))
+                    .or_else(|| r.text(&format!("{ppp}.Status"))),
+                ipv4: r.text(&format!("{ppp}.IPCP.LocalIPAddress")),
+                gateway: r.text(&format!("{ppp}.IPCP.RemoteIPAddress")),
+                dns: list(r.text(&format!("{ppp}.IPCP.DNSServers"))),
+                default_route: is_default,
+                ipv6,
+                ipv6_prefixes,
+            }),
+            None => wan.push(WanConnection {
+                kind: "ip",
+                name,
+                status: r.text(&format!("{ip}.Status")),
+                ipv4: r
+                    .text(&format!("{ip}.IPv4Address.1.IPAddress"))
+                    .filter(|a| a != "0.0.0.0"),
+                gateway: default_gw.clone().filter(|_| is_default),
+                dns: Vec::new(),
+                default_route: is_default,
+                ipv6,
+                ipv6_prefixes,
+            }),
+        }
+    }
+    r.finish(wan)
+}
+
+/// EasyMesh nodes from `DataElements` (completed from `MultiAP` by MAC), or from `MultiAP`
+/// alone; adds each satellite's Wi-Fi stations to `stations` (a satellite's stations are not
+/// in `Device.WiFi.AccessPoint`).
+fn tr181_mesh(
+    device: &Device,
+    now: DateTime<Utc>,
+    stations: &mut Vec<Station>,
+) -> Section<Vec<MeshNode>> {
+    let mut r = Reader::new(device, now);
+    let multi = "Device.WiFi.MultiAP.APDevice";
+    let de = "Device.WiFi.DataElements.Network";
+    // MultiAP rows by MAC, and the first row (the controller) for the reference clock.
+    let multi_rows: Vec<(String, Option<String>)> = device
+        .instances(multi)
+        .into_iter()
+        .map(|d| {
+            let p = format!("{multi}.{d}");
+            let mac = device
+                .param::<String>(&format!("{p}.MACAddress"))
+                .map(|m| m.value.to_ascii_uppercase())
+                .filter(|m| !m.is_empty());
+            (p, mac)
+        })
+        .collect();
+    let controller_id = r
+        .text(&format!("{de}.ControllerID"))
+        .map(|m| m.to_ascii_uppercase())
+        .or_else(|| multi_rows.first().and_then(|(_, m)| m.clone()));
+    let de_nodes = device.instances(&format!("{de}.Device"));
+    let mut mesh = Vec::new();
+    if de_nodes.is_empty() {
+        for (p, mac) in &multi_rows {
+            let role = if mac.is_some() && *mac == controller_id {
+                MeshRole::Controller
+            } else {
+                MeshRole::Agent
+            };
+            let mut node = MeshNode {
+                mac: mac.clone(),
+                role,
+                ..MeshNode::default()
+            };
+            node.stations = multiap_stations(&mut r, p, &node, stations);
+            complete_from_multiap(&mut r, &mut node, p);
+            mesh.push(node);
+        }
+    } else {
+        for d in &de_nodes {
+            let p = format!("{de}.Device.{d}");
+            let mac = r.text(&format!("{p}.ID")).map(|m| m.to_ascii_uppercase());
+            let role = if mac.is_some() && mac == controller_id {
+                MeshRole::Controller
+            } else {
+                MeshRole::Agent
+            };
+            let mut count = 0;
+            for rd in device.instances(&format!("{p}.Radio")) {
+                for b in device.instances(&format!("{p}.Radio.{rd}.BSS")) {
+                    let bss = format!("{p}.Radio.{rd}.BSS.{b}");
+                    for st in device.instances(&format!("{bss}.STA")) {
+                        let st = format!("{bss}.STA.{st}");
+                        let Some(sm) = r.text(&format!("{st}.MACAddress")) else {
+                            continue;
+                        };
+                        count += 1;
+                        // DataElements reports RCPI.
+                        let dbm = r
+                            .get::<i64>(&format!("{st}.SignalStrength"))
+                            .and_then(dbm_from_rcpi)
+                            .map(|d| d.round() as i64);
+                        let via = (role == MeshRole::Agent).then(|| mac.clone()).flatten();
+                        push_station(stations, sm.to_ascii_uppercase(), dbm, via);
+                    }
+                }
+            }
+            let mut node = MeshNode {
+                model: r.text(&format!("{p}.ProductClass")),
+                serial: r.text(&format!("{p}.SerialNumber")),
+                firmware: r.text(&format!("{p}.SoftwareVersion")),
+                mac: mac.clone(),
+                role,
+                stations: count,
+                ..MeshNode::default()
+            };
+            if let Some((mp, _)) = multi_rows.iter().find(|(_, m)| m.is_some() && *m == mac) {
+                // Firmware that leaves DataElements' STA tables empty lists them in MultiAP.
+                if count == 0 {
+                    node.stations = multiap_stations(&mut r, mp, &node, stations);
+                }
+                complete_from_multiap(&mut r, &mut node, mp);
+            }
+            mesh.push(node);
+        }
+    }
+    judge_health(
+        &mut mesh,
+        multi_rows.first().map(|(p, _)| p.as_str()),
+        device,
+    );
+    r.finish(mesh)
+}
+
+/// The Wi-Fi stations of a `MultiAP.APDevice` row (signal in dBm), added to `stations`;
+/// answers how many the node has.
+fn multiap_stations(
+    r: &mut Reader<'_>,
+    p: &str,
+    node: &MeshNode,
+    stations: &mut Vec<Station>,
+) -> u32 {
+    let device = r.device;
+    let via = (node.role == MeshRole::Agent)
+        .then(|| node.mac.clone())
+        .flatten();
+    let mut count = 0;
+    for rd in device.instances(&format!("{p}.Radio")) {
+        for a in device.instances(&format!("{p}.Radio.{rd}.AP")) {
+            let ap = format!("{p}.Radio.{rd}.AP.{a}");
+            for st in device.instances(&format!("{ap}.AssociatedDevice")) {
+                let st = format!("{ap}.AssociatedDevice.{st}");
+                let Some(sm) = r.text(&format!("{st}.MACAddress")) else {
+                    continue;
+                };
+                count += 1;
+                let dbm = r.get(&format!("{st}.SignalStrength"));
+                push_station(stations, sm.to_ascii_uppercase(), dbm, via.clone());
+            }
+        }
+    }
+    count
+}
+
+/// Adds a station unless it is already known (an access point's own table comes first).
+fn push_station(
+    stations: &mut Vec<Station>,
+    mac: String,
+    signal_dbm: Option<i64>,
+    via: Option<String>,
+) {
+    if !stations.iter().any(|s| s.mac == mac) {
+        stations.push(Station {
+            mac,
+            signal_dbm,
+            via,
+        });
+    }
+}
+
+/// Fills what `DataElements` lacks from the node's `MultiAP.APDevice` row.
+fn complete_from_multiap(r: &mut Reader<'_>, node: &mut MeshNode, p: &str) {
+    if node.model.is_none() {
+        node.model = r.text(&format!("{p}.ProductClass"));
+    }
+    if node.serial.is_none() {
+        node.serial = r.text(&format!("{p}.SerialNumber"));
+    }
+    if node.firmware.is_none() {
+        node.firmware = r.text(&format!("{p}.SoftwareVersion"));
+    }
+    node.last_contact = r.get(&format!("{p}.LastContactTime"));
+    if node.role == MeshRole::Agent {
+        node.backhaul = r.text(&format!("{p}.BackhaulLinkType"));
+        node.backhaul_signal = r.get(&format!("{p}.BackhaulSignalStrength"));
+        node.backhaul_signal_dbm = node.backhaul_signal.and_then(dbm_from_rcpi);
+    }
+}
+
+/// A satellite is lost when its last contact is more than five minutes older than the
+/// controller's own clock (the later of the controller's `LastContactTime` and the time
+/// GenieACS read the table), never "now": the whole table may be days old.
+fn judge_health(mesh: &mut [MeshNode], controller_row: Option<&str>, device: &Device) {
+    let read_at = controller_row.and_then(|p| {
+        device
+            .param::<DateTime<Utc>>(&format!("{p}.LastContactTime"))
+            .map(|c| c.timestamp.map_or(c.value, |t| t.max(c.value)))
+    });
+    for node in mesh {
+        node.health = match (node.role, node.last_contact, read_at) {
+            (MeshRole::Controller, ..) => MeshHealth::Ok,
+            (_, Some(seen), Some(clock)) if (clock - seen).num_seconds() > 300 => MeshHealth::Lost,
+            (_, Some(_), Some(_)) => {
+                let wifi = node.backhaul.as_deref().is_some_and(|b| {
+                    b.eq_ignore_ascii_case("wi-fi") || b.eq_ignore_ascii_case("wifi")
+                });
+                if wifi && node.backhaul_signal_dbm.is_some_and(|d| d < -75.0) {
+                    MeshHealth::Weak
+                } else {
+                    MeshHealth::Ok
+                }
+            }
+            _ => MeshHealth::Unknown,
+        };
+    }
 }
 
 fn tr098(device: &Device, now: DateTime<Utc>) -> Sections {
@@ -536,32 +890,45 @@ fn tr098(device: &Device, now: DateTime<Utc>) -> Sections {
                         gateway: r
                             .text(&format!("{p}.DefaultGateway"))
                             .or_else(|| r.text(&format!("{p}.RemoteIPAddress"))),
-                        dns: r
-                            .text(&format!("{p}.DNSServers"))
-                            .map(|d| {
-                                d.split(',')
-                                    .map(|s| s.trim().to_owned())
-                                    .filter(|s| !s.is_empty())
-                                    .collect()
-                            })
-                            .unwrap_or_default(),
+                        dns: list(r.text(&format!("{p}.DNSServers"))),
                         default_route: default.as_deref() == Some(p.as_str()),
+                        ipv6: Vec::new(),
+                        ipv6_prefixes: Vec::new(),
                     });
                 }
             }
         }
     }
     let wan = r.finish(wan);
-    let mut r = Reader::new(device, now);
+
+    // TR-098 has no radio object: each WLANConfiguration is an SSID on a radio; the first one
+    // of each band stands for the radio.
     let lan = format!("{root}.LANDevice.1");
+    let mut r = Reader::new(device, now);
     let mut wifi = Vec::new();
+    let mut radios: Vec<Radio> = Vec::new();
     for w in device.instances(&format!("{lan}.WLANConfiguration")) {
         let p = format!("{lan}.WLANConfiguration.{w}");
+        let band = tr098_band(&mut r, &p);
+        let channel = r.get(&format!("{p}.Channel"));
+        if !radios.iter().any(|x| x.band == band) {
+            radios.push(Radio {
+                band: band.clone(),
+                enabled: r.get(&format!("{p}.RadioEnabled")),
+                status: r.text(&format!("{p}.Status")),
+                channel,
+                auto_channel: r.get(&format!("{p}.AutoChannelEnable")),
+                bandwidth: r.text(&format!("{p}.OperatingChannelBandwidth")),
+                standards: r.text(&format!("{p}.Standard")),
+                transmit_power_pct: r.get(&format!("{p}.TransmitPower")),
+                path: p.clone(),
+            });
+        }
         wifi.push(WifiNetwork {
             ssid: r.text(&format!("{p}.SSID")),
             enabled: r.get(&format!("{p}.Enable")),
-            band: r.text(&format!("{p}.OperatingFrequencyBand")),
-            channel: r.get(&format!("{p}.Channel")),
+            band,
+            channel,
             security: r.text(&format!("{p}.BeaconType")),
             clients: r.get(&format!("{p}.TotalAssociations")),
             path: p,
@@ -569,6 +936,12 @@ fn tr098(device: &Device, now: DateTime<Utc>) -> Sections {
         });
     }
     let wifi = r.finish(wifi);
+    let radios = Section {
+        value: radios,
+        sources: wifi.sources.clone(),
+        age_secs: wifi.age_secs,
+    };
+
     let mut r = Reader::new(device, now);
     let mut hosts = Vec::new();
     for h in device.instances(&format!("{lan}.Hosts.Host")) {
@@ -595,5 +968,69 @@ fn tr098(device: &Device, now: DateTime<Utc>) -> Sections {
     }
     let hosts = r.finish(hosts);
     let mesh = Reader::new(device, now).finish(Vec::new());
-    (wan, wifi, hosts, mesh, None)
+    let optical = tr098_optical(device, now);
+    Sections {
+        wan,
+        radios,
+        wifi,
+        hosts,
+        mesh,
+        optical,
+    }
+}
+
+/// The GPON branches TR-098 vendors use, probed in order: (object, rx leaf, tx leaf, status
+/// leaf). Huawei's `X_GponInterafceConfig` is the vendor's own spelling.
+const TR098_OPTICS: &[(&str, &str, &str, &str)] = &[
+    (
+        "WANDevice.1.X_GponInterafceConfig",
+        "RXPower",
+        "TXPower",
+        "Status",
+    ),
+    (
+        "WANDevice.1.X_GponInterfaceConfig",
+        "RXPower",
+        "TXPower",
+        "Status",
+    ),
+    ("X_HW_DEBUG.AdminTR069", "RxPower", "TxPower", "Status"),
+    (
+        "WANDevice.1.X_ZTE-COM_WANPONInterfaceConfig",
+        "RXPower",
+        "TXPower",
+        "Status",
+    ),
+    (
+        "WANDevice.1.X_CT-COM_GponInterfaceConfig",
+        "RXPower",
+        "TXPower",
+        "Status",
+    ),
+    ("X_ALU_OntOpticalParam", "RXPower", "TXPower", "Status"),
+];
+
+/// Optical levels of a TR-098 ONT, from the first vendor branch that holds a reading. These
+/// branches carry whole dBm in the dumps seen (Huawei EG8145X6: −7 / 2); no unit is declared,
+/// so dBm is an assumption and flagged as one.
+fn tr098_optical(device: &Device, now: DateTime<Utc>) -> Option<Section<Optical>> {
+    TR098_OPTICS.iter().find_map(|(object, rx, tx, status)| {
+        let base = format!("InternetGatewayDevice.{object}");
+        device.node(&base)?;
+        let mut r = Reader::new(device, now);
+        let rx: Option<f64> = r.get(&format!("{base}.{rx}"));
+        rx?;
+        let tx: Option<f64> = r.get(&format!("{base}.{tx}"));
+        let value = Optical {
+            status: r.text(&format!("{base}.{status}")),
+            rx_raw: rx,
+            tx_raw: tx,
+            declared_unit: None,
+            assumed_unit: Some("dBm"),
+            rx_dbm: rx,
+            tx_dbm: tx,
+            path: base,
+        };
+        Some(r.finish(value))
+    })
 }

@@ -222,7 +222,11 @@ pub async fn refresh(
     let r = state
         .genieacs()?
         .devices()
-        .refresh_then_snapshot(&id, &TaskOptions::default())
+        .refresh_then_snapshot(
+            &id,
+            &TaskOptions::default(),
+            state.settings.refresh_deadline,
+        )
         .await
         .map_err(acs_error)?
         .ok_or_else(|| AppError::not_found("the modem was deleted meanwhile"))?;
