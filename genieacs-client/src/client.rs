@@ -75,6 +75,37 @@ impl Answer {
     }
 }
 
+/// A request body: its bytes, their content type, and headers that travel with it (GenieACS
+/// reads a file's metadata from request headers).
+#[derive(Debug, Clone)]
+pub(crate) struct Body {
+    pub(crate) bytes: Bytes,
+    pub(crate) content_type: HeaderValue,
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+}
+
+impl Body {
+    /// A JSON body (what every call sent before bodies of other types existed).
+    pub(crate) fn json(bytes: Bytes) -> Self {
+        Self::new(bytes, "application/json")
+    }
+
+    /// A body of this content type.
+    pub(crate) fn new(bytes: Bytes, content_type: &'static str) -> Self {
+        Self {
+            bytes,
+            content_type: HeaderValue::from_static(content_type),
+            headers: Vec::new(),
+        }
+    }
+
+    /// Adds a header sent with the body.
+    pub(crate) fn header(mut self, name: &'static str, value: HeaderValue) -> Self {
+        self.headers.push((HeaderName::from_static(name), value));
+        self
+    }
+}
+
 struct Inner {
     http: reqwest::Client,
     base: Url,
@@ -271,6 +302,19 @@ impl Client {
         body: Option<Bytes>,
         idempotent: bool,
     ) -> Result<Answer> {
+        self.execute_body(method, url, body.map(Body::json), idempotent)
+            .await
+    }
+
+    /// [`execute`](Self::execute) with a body of any content type and its extra headers
+    /// (a provision's JavaScript, a file's bytes and metadata headers).
+    pub(crate) async fn execute_body(
+        &self,
+        method: Method,
+        url: Url,
+        body: Option<Body>,
+        idempotent: bool,
+    ) -> Result<Answer> {
         let label = format!("genieacs {method} {}", url.path());
         let run = gigafibre_client_core::retry(&self.inner.retry, idempotent, &label, || {
             self.attempt(method.clone(), url.clone(), body.clone())
@@ -292,13 +336,14 @@ impl Client {
         attempt_timeout: Duration,
     ) -> Result<Answer> {
         let label = format!("genieacs {method} {}", url.path());
+        let body = body.map(Body::json);
         gigafibre_client_core::retry(&self.inner.retry, false, &label, || {
             self.attempt_with(method.clone(), url.clone(), body.clone(), attempt_timeout)
         })
         .await
     }
 
-    async fn attempt(&self, method: Method, url: Url, body: Option<Bytes>) -> Result<Answer> {
+    async fn attempt(&self, method: Method, url: Url, body: Option<Body>) -> Result<Answer> {
         self.attempt_with(method, url, body, self.inner.timeouts.attempt)
             .await
     }
@@ -307,7 +352,7 @@ impl Client {
         &self,
         method: Method,
         url: Url,
-        body: Option<Bytes>,
+        body: Option<Body>,
         attempt_timeout: Duration,
     ) -> Result<Answer> {
         let inner = &*self.inner;
@@ -340,9 +385,11 @@ impl Client {
                 }
             };
             if let Some(b) = body {
-                rb = rb
-                    .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-                    .body(b);
+                rb = rb.header(CONTENT_TYPE, b.content_type);
+                for (name, value) in b.headers {
+                    rb = rb.header(name, value);
+                }
+                rb = rb.body(b.bytes);
             }
             let resp = rb
                 .send()

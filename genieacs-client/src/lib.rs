@@ -11,7 +11,12 @@ mod query;
 #[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
 pub mod testkit;
 
+pub use api::config::{
+    Configuration, FileInfo, FileMeta, FileMetadata, FileType, Files, NamedPreset, Preset, Presets,
+    Provision, Provisions,
+};
 pub use api::devices::{DevicePage, Devices, Refreshed, SNAPSHOT_PROJECTION, SUMMARY_PROJECTION};
+pub use api::faults::{FaultFilter, Faults, QueuedTask};
 pub use api::tasks::{Fault, Submitted, Task, TaskOptions, TaskOutcome, Tasks};
 pub use api::wifi::{Band, Passphrase, WifiChange, WifiResult};
 pub use client::{Client, ClientBuilder};

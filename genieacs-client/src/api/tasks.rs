@@ -207,6 +207,21 @@ pub struct Fault {
     /// `{deviceId}:{channel}`.
     #[serde(rename = "_id")]
     pub id: String,
+    /// The device (raw id).
+    #[serde(default)]
+    pub device: Option<DeviceId>,
+    /// `task_<task id>`, `default`, or the channel of a preset or provision.
+    #[serde(default)]
+    pub channel: String,
+    /// When the fault happened.
+    #[serde(default, deserialize_with = "crate::api::opt_date")]
+    pub timestamp: Option<chrono::DateTime<chrono::Utc>>,
+    /// When GenieACS drops the fault, if it expires.
+    #[serde(default, deserialize_with = "crate::api::opt_date")]
+    pub expiry: Option<chrono::DateTime<chrono::Utc>>,
+    /// The provisions that were running (GenieACS stores them as a JSON string).
+    #[serde(default)]
+    pub provisions: Option<Value>,
     /// `cwmp.9005`, `timeout`, `script.Error`, ...
     #[serde(default)]
     pub code: String,
@@ -272,7 +287,7 @@ pub struct Submitted {
 /// Tasks. Created by [`Client::tasks`].
 #[derive(Debug, Clone)]
 pub struct Tasks {
-    client: Client,
+    pub(crate) client: Client,
 }
 
 impl Client {
@@ -399,7 +414,7 @@ impl Tasks {
 }
 
 /// A task id is 24 hex digits: anything else crashes the NBI worker on some routes.
-fn check_task_id(id: &str) -> Result<()> {
+pub(crate) fn check_task_id(id: &str) -> Result<()> {
     if id.len() == 24 && id.bytes().all(|b| b.is_ascii_hexdigit()) {
         Ok(())
     } else {

@@ -21,12 +21,32 @@
 //!
 //! Filters understood: what [`Query`](crate::Query) emits — anchored literal `$regex`, plain
 //! values, `$not`, `$gt`/`$lt` on numbers and dates, `$exists`, `$and`/`$or` — on any path,
-//! with GenieACS's `._value` rewrite and `_tags` membership. A task body GenieACS would crash on
-//! is answered 500 here (the real NBI closes the connection).
+//! with GenieACS's `._value` rewrite and `_tags` membership; `sort` on top-level or dotted
+//! fields (strings and numbers), `skip`, `limit`, `projection`. Collections: `devices`,
+//! `tasks`, `faults`, `presets`, `provisions`, `files`.
+//!
+//! Writes, answered as GenieACS 1.2.16 answers them: tags (`POST`/`DELETE
+//! /devices/{id}/tags/{tag}`, stored in `_tags`, 404 `No such device`); `DELETE /devices/{id}`
+//! (with its tasks and faults); `DELETE /faults/{deviceId}:{channel}` (and the task of a
+//! `task_` channel); `DELETE /tasks/{id}` (404 `Task not found`) and `POST /tasks/{id}/retry`
+//! (clears the task's fault); `PUT`/`DELETE /presets/{name}` (400 `SyntaxError: …` for a body
+//! that is not JSON); `PUT`/`DELETE /provisions/{name}` (the raw JavaScript is stored; 400
+//! `SyntaxError: …` when its brackets, strings or block comments do not balance — **an
+//! approximation** of GenieACS's compile check: regex literals and every other syntax rule are
+//! not looked at); `PUT /files/{name}` (201, metadata from the `fileType`, `oui`,
+//! `productClass`, `version` headers) and `DELETE /files/{name}` (404 `404 Not Found` if
+//! absent). Ids in paths must match GenieACS's route patterns (`[A-Za-z0-9_%-]+`; files allow
+//! more) or the answer is `404 Not Found`, as upstream; a known route with another method is
+//! `405` with `Allow`. [`FakeNbi::set_in_session`] makes the deletes and the retry answer
+//! `503 Device is in session`.
+//!
+//! What the real NBI crashes on is answered 500 here (the real worker closes the connection):
+//! a task body GenieACS would refuse, a task id that is not 24 hex digits on `DELETE /tasks/…`
+//! and `…/retry` (and a `task_` fault channel naming one), the retry of an unknown task.
 
 pub mod datamodel;
 
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, HashMap, HashSet};
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 
@@ -70,6 +90,11 @@ struct Shared {
     behaviour: Mutex<HashMap<String, TaskBehaviour>>,
     tasks: Mutex<Vec<Value>>,
     faults: Mutex<Vec<Value>>,
+    presets: Mutex<BTreeMap<String, Value>>,
+    provisions: Mutex<BTreeMap<String, Value>>,
+    /// File documents (`fs.files`) and their bytes.
+    files: Mutex<BTreeMap<String, (Value, Vec<u8>)>>,
+    in_session: Mutex<HashSet<String>>,
     next_task: AtomicU64,
     log: RequestLog<Received>,
 }
@@ -110,6 +135,10 @@ impl FakeNbi {
             behaviour: Mutex::new(HashMap::new()),
             tasks: Mutex::new(Vec::new()),
             faults: Mutex::new(Vec::new()),
+            presets: Mutex::new(BTreeMap::new()),
+            provisions: Mutex::new(BTreeMap::new()),
+            files: Mutex::new(BTreeMap::new()),
+            in_session: Mutex::new(HashSet::new()),
             next_task: AtomicU64::new(0x666d_a000),
             log: RequestLog::new(10_000),
         });
@@ -172,6 +201,40 @@ impl FakeNbi {
     /// Faults.
     pub fn faults(&self) -> Vec<Value> {
         lock(&self.shared.faults).clone()
+    }
+
+    /// Simulates a CWMP session holding the device (`true`) or ending (`false`): meanwhile
+    /// `DELETE /devices/{id}`, the deletion of its faults and tasks and the retry of its tasks
+    /// answer `503 Device is in session`.
+    pub fn set_in_session(&self, id: &DeviceId, in_session: bool) {
+        let mut set = lock(&self.shared.in_session);
+        if in_session {
+            set.insert(id.as_str().to_owned());
+        } else {
+            set.remove(id.as_str());
+        }
+    }
+
+    /// Stores a fault document as GenieACS would (it needs an `_id` `{deviceId}:{channel}`).
+    pub fn add_fault(&self, doc: Value) {
+        if doc.get("_id").and_then(Value::as_str).is_some() {
+            lock(&self.shared.faults).push(doc);
+        }
+    }
+
+    /// Presets as stored (with their `_id`).
+    pub fn presets(&self) -> Vec<Value> {
+        lock(&self.shared.presets).values().cloned().collect()
+    }
+
+    /// Provisions as stored (`{_id, script}`).
+    pub fn provisions(&self) -> Vec<Value> {
+        lock(&self.shared.provisions).values().cloned().collect()
+    }
+
+    /// The bytes of a stored file.
+    pub fn file_content(&self, name: &str) -> Option<Vec<u8>> {
+        lock(&self.shared.files).get(name).map(|(_, b)| b.clone())
     }
 
     /// Requests received, oldest first.
@@ -245,13 +308,306 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
     let args: HashMap<String, String> = url::form_urlencoded::parse(query.as_bytes())
         .into_owned()
         .collect();
+    let headers = req.headers().clone();
     let segs: Vec<&str> = path.trim_matches('/').split('/').collect();
-    let body = to_bytes(req.into_body(), 1 << 20).await.unwrap_or_default();
-    match (method.as_str(), segs.as_slice()) {
-        ("GET" | "HEAD", [collection]) => list(&shared, collection, &args),
-        ("POST", ["devices", id, "tasks"]) => task(&shared, &percent_decode(id), &args, &body),
+    let body = to_bytes(req.into_body(), 1 << 26).await.unwrap_or_default();
+    let m = method.as_str();
+    let d = percent_decode;
+    match segs.as_slice() {
+        ["presets", name] if id_ok(name) => match m {
+            "PUT" => put_preset(&shared, &d(name), &body),
+            "DELETE" => {
+                lock(&shared.presets).remove(&d(name));
+                text(StatusCode::OK, "")
+            }
+            _ => not_allowed("PUT, DELETE"),
+        },
+        ["provisions", name] if id_ok(name) => match m {
+            "PUT" => put_provision(&shared, &d(name), &body),
+            "DELETE" => {
+                lock(&shared.provisions).remove(&d(name));
+                text(StatusCode::OK, "")
+            }
+            _ => not_allowed("PUT, DELETE"),
+        },
+        ["devices", id, "tags", tag] if id_ok(id) && id_ok(tag) => match m {
+            "POST" | "DELETE" => tag_call(&shared, m == "POST", &d(id), &d(tag)),
+            _ => not_allowed("POST, DELETE"),
+        },
+        ["faults", fault] if fault.bytes().all(|b| b == b':' || id_byte(b)) => match m {
+            "DELETE" => delete_fault(&shared, &d(fault)),
+            _ => not_allowed("DELETE"),
+        },
+        ["devices", id, "tasks"] if id_ok(id) => match m {
+            "POST" => task(&shared, &d(id), &args, &body),
+            _ => not_allowed("POST"),
+        },
+        ["tasks", id] if id_ok(id) => match m {
+            "DELETE" => delete_task(&shared, &d(id)),
+            _ => not_allowed("PUT DELETE"),
+        },
+        ["tasks", id, "retry"] if id_ok(id) => match m {
+            "POST" => retry_task(&shared, &d(id)),
+            _ => not_allowed("POST"),
+        },
+        ["files", name] if file_name_ok(name) => match m {
+            "PUT" => put_file(&shared, &d(name), &headers, &body),
+            "DELETE" => match lock(&shared.files).remove(&d(name)) {
+                Some(_) => text(StatusCode::OK, ""),
+                None => text(StatusCode::NOT_FOUND, "404 Not Found"),
+            },
+            _ => not_allowed("PUT, DELETE"),
+        },
+        ["devices", id] if id_ok(id) => match m {
+            "DELETE" => delete_device(&shared, &d(id)),
+            _ => not_allowed("DELETE"),
+        },
+        [collection]
+            if !collection.is_empty()
+                && collection
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b == b'_') =>
+        {
+            match m {
+                "GET" | "HEAD" => list(&shared, collection, &args),
+                _ => not_allowed("GET, HEAD"),
+            }
+        }
         _ => text(StatusCode::NOT_FOUND, "404 Not Found"),
     }
+}
+
+/// A byte GenieACS's id routes accept (`[A-Za-z0-9_%-]`).
+fn id_byte(b: u8) -> bool {
+    b.is_ascii_alphanumeric() || matches!(b, b'_' | b'%' | b'-')
+}
+
+fn id_ok(seg: &str) -> bool {
+    !seg.is_empty() && seg.bytes().all(id_byte)
+}
+
+/// The files route's wider set (`[a-zA-Z0-9%!*'();:@&=+$,?#[\]\-_.~]`).
+fn file_name_ok(seg: &str) -> bool {
+    !seg.is_empty()
+        && seg
+            .bytes()
+            .all(|b| id_byte(b) || b"!*'();:@&=+$,?#[].~".contains(&b))
+}
+
+fn not_allowed(allow: &'static str) -> Response {
+    let mut r = text(StatusCode::METHOD_NOT_ALLOWED, "405 Method Not Allowed");
+    r.headers_mut()
+        .insert(http::header::ALLOW, http::HeaderValue::from_static(allow));
+    r
+}
+
+fn crashed(why: &str) -> Response {
+    text(
+        StatusCode::INTERNAL_SERVER_ERROR,
+        &format!("NBI worker crashed: {why}"),
+    )
+}
+
+fn busy() -> Response {
+    text(StatusCode::SERVICE_UNAVAILABLE, "Device is in session")
+}
+
+fn in_session(shared: &Shared, device: &str) -> bool {
+    lock(&shared.in_session).contains(device)
+}
+
+fn is_object_id(id: &str) -> bool {
+    id.len() == 24 && id.bytes().all(|b| b.is_ascii_hexdigit())
+}
+
+fn tag_call(shared: &Shared, add: bool, id: &str, tag: &str) -> Response {
+    let mut devices = lock(&shared.devices);
+    let Some(Value::Object(doc)) = devices.get_mut(id) else {
+        return text(StatusCode::NOT_FOUND, "No such device");
+    };
+    let tags = doc.entry("_tags").or_insert_with(|| json!([]));
+    if let Value::Array(tags) = tags {
+        tags.retain(|t| t.as_str() != Some(tag));
+        if add {
+            tags.push(json!(tag));
+        }
+    }
+    text(StatusCode::OK, "")
+}
+
+fn delete_device(shared: &Shared, id: &str) -> Response {
+    if in_session(shared, id) {
+        return busy();
+    }
+    lock(&shared.devices).remove(id);
+    lock(&shared.tasks).retain(|t| t["device"].as_str() != Some(id));
+    let prefix = format!("{id}:");
+    lock(&shared.faults).retain(|f| !f["_id"].as_str().is_some_and(|f| f.starts_with(&prefix)));
+    text(StatusCode::OK, "")
+}
+
+fn delete_fault(shared: &Shared, fault_id: &str) -> Response {
+    let (device, channel) = fault_id.split_once(':').unwrap_or((fault_id, ""));
+    if in_session(shared, device) {
+        return busy();
+    }
+    let task_id = channel.strip_prefix("task_");
+    if task_id.is_some_and(|t| !is_object_id(t)) {
+        return crashed("the fault's task id is not an ObjectId");
+    }
+    lock(&shared.faults).retain(|f| f["_id"].as_str() != Some(fault_id));
+    if let Some(task_id) = task_id {
+        lock(&shared.tasks).retain(|t| t["_id"].as_str() != Some(task_id));
+    }
+    text(StatusCode::OK, "")
+}
+
+fn task_device(shared: &Shared, task_id: &str) -> Option<String> {
+    lock(&shared.tasks)
+        .iter()
+        .find(|t| t["_id"].as_str() == Some(task_id))
+        .map(|t| t["device"].as_str().unwrap_or_default().to_owned())
+}
+
+fn delete_task(shared: &Shared, task_id: &str) -> Response {
+    if !is_object_id(task_id) {
+        return crashed("the task id is not an ObjectId");
+    }
+    let Some(device) = task_device(shared, task_id) else {
+        return text(StatusCode::NOT_FOUND, "Task not found");
+    };
+    if in_session(shared, &device) {
+        return busy();
+    }
+    lock(&shared.tasks).retain(|t| t["_id"].as_str() != Some(task_id));
+    let fault = format!("{device}:task_{task_id}");
+    lock(&shared.faults).retain(|f| f["_id"].as_str() != Some(fault.as_str()));
+    text(StatusCode::OK, "")
+}
+
+fn retry_task(shared: &Shared, task_id: &str) -> Response {
+    if !is_object_id(task_id) {
+        return crashed("the task id is not an ObjectId");
+    }
+    let Some(device) = task_device(shared, task_id) else {
+        return crashed("retry of an unknown task (1.2.16 reads a property of null)");
+    };
+    if in_session(shared, &device) {
+        return busy();
+    }
+    let fault = format!("{device}:task_{task_id}");
+    lock(&shared.faults).retain(|f| f["_id"].as_str() != Some(fault.as_str()));
+    text(StatusCode::OK, "")
+}
+
+fn put_preset(shared: &Shared, name: &str, body: &[u8]) -> Response {
+    let mut preset = match serde_json::from_slice::<Value>(body) {
+        Ok(v) => v,
+        Err(e) => return text(StatusCode::BAD_REQUEST, &format!("SyntaxError: {e}")),
+    };
+    let Value::Object(m) = &mut preset else {
+        return crashed("a preset that is not an object");
+    };
+    m.insert("_id".to_owned(), json!(name));
+    lock(&shared.presets).insert(name.to_owned(), preset);
+    text(StatusCode::OK, "")
+}
+
+fn put_provision(shared: &Shared, name: &str, body: &[u8]) -> Response {
+    let script = String::from_utf8_lossy(body).into_owned();
+    if let Some(e) = js_syntax_error(&script) {
+        return text(StatusCode::BAD_REQUEST, &format!("SyntaxError: {e}"));
+    }
+    lock(&shared.provisions).insert(name.to_owned(), json!({"_id": name, "script": script}));
+    text(StatusCode::OK, "")
+}
+
+/// An approximation of GenieACS's compile check of a provision (`new vm.Script`): brackets
+/// balance outside strings and comments, strings and block comments are closed. Regex
+/// literals, `${}` inside template strings and every other rule of the language are not
+/// looked at.
+fn js_syntax_error(script: &str) -> Option<String> {
+    let mut stack = Vec::new();
+    let mut chars = script.chars().peekable();
+    while let Some(c) = chars.next() {
+        match c {
+            '"' | '\'' | '`' => {
+                let mut closed = false;
+                while let Some(x) = chars.next() {
+                    if x == '\\' {
+                        chars.next();
+                    } else if x == c {
+                        closed = true;
+                        break;
+                    } else if x == '\n' && c != '`' {
+                        break;
+                    }
+                }
+                if !closed {
+                    return Some("Invalid or unexpected token".to_owned());
+                }
+            }
+            '/' if chars.peek() == Some(&'/') => {
+                for x in chars.by_ref() {
+                    if x == '\n' {
+                        break;
+                    }
+                }
+            }
+            '/' if chars.peek() == Some(&'*') => {
+                chars.next();
+                let mut prev = ' ';
+                let mut closed = false;
+                for x in chars.by_ref() {
+                    if prev == '*' && x == '/' {
+                        closed = true;
+                        break;
+                    }
+                    prev = x;
+                }
+                if !closed {
+                    return Some("Invalid or unexpected token".to_owned());
+                }
+            }
+            '(' | '[' | '{' => stack.push(c),
+            ')' | ']' | '}' => {
+                let open = match c {
+                    ')' => '(',
+                    ']' => '[',
+                    _ => '{',
+                };
+                if stack.pop() != Some(open) {
+                    return Some(format!("Unexpected token '{c}'"));
+                }
+            }
+            _ => {}
+        }
+    }
+    if stack.is_empty() {
+        None
+    } else {
+        Some("Unexpected end of input".to_owned())
+    }
+}
+
+fn put_file(shared: &Shared, name: &str, headers: &http::HeaderMap, body: &[u8]) -> Response {
+    let mut metadata = Map::new();
+    for (header, key) in [
+        ("filetype", "fileType"),
+        ("oui", "oui"),
+        ("productclass", "productClass"),
+        ("version", "version"),
+    ] {
+        if let Some(v) = headers.get(header).and_then(|v| v.to_str().ok()) {
+            metadata.insert(key.to_owned(), json!(v));
+        }
+    }
+    let doc = json!({
+        "_id": name, "filename": name, "length": body.len(), "chunkSize": 261_120,
+        "uploadDate": now_iso(), "metadata": metadata,
+    });
+    lock(&shared.files).insert(name.to_owned(), (doc, body.to_vec()));
+    text(StatusCode::CREATED, "")
 }
 
 fn list(shared: &Shared, collection: &str, args: &HashMap<String, String>) -> Response {
@@ -266,13 +622,39 @@ fn list(shared: &Shared, collection: &str, args: &HashMap<String, String>) -> Re
         "devices" => lock(&shared.devices).values().cloned().collect(),
         "tasks" => lock(&shared.tasks).clone(),
         "faults" => lock(&shared.faults).clone(),
+        "presets" => lock(&shared.presets).values().cloned().collect(),
+        "provisions" => lock(&shared.provisions).values().cloned().collect(),
+        "files" => lock(&shared.files)
+            .values()
+            .map(|(d, _)| d.clone())
+            .collect(),
         _ => return text(StatusCode::NOT_FOUND, "404 Not Found"),
     };
+    let sort = match args
+        .get("sort")
+        .map(|s| serde_json::from_str::<SortSpec>(s))
+    {
+        None => SortSpec(Vec::new()),
+        Some(Ok(s)) => s,
+        Some(Err(e)) => return text(StatusCode::BAD_REQUEST, &format!("SyntaxError: {e}")),
+    };
     let devices = collection == "devices";
-    let matched: Vec<Value> = docs
+    let mut matched: Vec<Value> = docs
         .into_iter()
         .filter(|d| matches(d, &filter, devices))
         .collect();
+    if !sort.0.is_empty() {
+        matched.sort_by(|a, b| {
+            sort.0
+                .iter()
+                .map(|(path, dir)| {
+                    let o = sort_key(value_at(a, path, devices), value_at(b, path, devices));
+                    if *dir < 0 { o.reverse() } else { o }
+                })
+                .find(|o| o.is_ne())
+                .unwrap_or(std::cmp::Ordering::Equal)
+        });
+    }
     let total = matched.len();
     let skip: usize = args.get("skip").and_then(|s| s.parse().ok()).unwrap_or(0);
     let limit: usize = args
@@ -299,6 +681,43 @@ fn list(shared: &Shared, collection: &str, args: &HashMap<String, String>) -> Re
         r.headers_mut().insert("total", v);
     }
     r
+}
+
+/// A `sort` argument with its keys in the order given (a JSON map would reorder them).
+struct SortSpec(Vec<(String, i64)>);
+
+impl<'de> serde::Deserialize<'de> for SortSpec {
+    fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
+        struct V;
+        impl<'de> serde::de::Visitor<'de> for V {
+            type Value = SortSpec;
+            fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+                f.write_str("a sort object")
+            }
+            fn visit_map<A: serde::de::MapAccess<'de>>(
+                self,
+                mut map: A,
+            ) -> Result<SortSpec, A::Error> {
+                let mut keys = Vec::new();
+                while let Some((k, v)) = map.next_entry::<String, Value>()? {
+                    keys.push((k, v.as_i64().unwrap_or(1)));
+                }
+                Ok(SortSpec(keys))
+            }
+        }
+        d.deserialize_map(V)
+    }
+}
+
+/// MongoDB's order, roughly: missing first, then numbers, then strings.
+fn sort_key(a: Option<&Value>, b: Option<&Value>) -> std::cmp::Ordering {
+    use std::cmp::Ordering;
+    match (a, b) {
+        (None, None) => Ordering::Equal,
+        (None, Some(_)) => Ordering::Less,
+        (Some(_), None) => Ordering::Greater,
+        (Some(a), Some(b)) => cmp(a, b).unwrap_or_else(|| a.is_string().cmp(&b.is_string())),
+    }
 }
 
 fn lookup<'a>(doc: &'a Value, path: &str) -> Option<&'a Value> {
