@@ -113,6 +113,7 @@ struct Inner {
     retry: RetryConfig,
     timeouts: TimeoutConfig,
     limiter: ConcurrencyLimit,
+    session_lock_wait: Duration,
 }
 
 /// A GenieACS NBI client. Cheap to clone (one `Arc` inside); clones share the connection pool
@@ -143,6 +144,9 @@ pub struct ClientBuilder {
     retry: RetryConfig,
     timeouts: TimeoutConfig,
     max_concurrency: usize,
+    session_lock_wait: Duration,
+    ca_pem: Vec<Vec<u8>>,
+    identity_pem: Option<(Vec<u8>, SecretString)>,
     invalid: Option<String>,
 }
 
@@ -185,9 +189,42 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses a shared `reqwest::Client` (client certificates for mTLS are configured on it).
+    /// Uses a shared `reqwest::Client` (then its own TLS settings apply: do not combine with
+    /// [`ca_certificate_pem`](Self::ca_certificate_pem) or
+    /// [`client_identity_pem`](Self::client_identity_pem)).
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
+        self
+    }
+
+    /// Trusts this CA certificate (PEM) in addition to the system's roots: the proxy in front
+    /// of the NBI often has a private CA.
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    #[cfg_attr(docsrs, doc(cfg(any(feature = "rustls", feature = "native-tls"))))]
+    pub fn ca_certificate_pem(mut self, pem: &[u8]) -> Self {
+        self.ca_pem.push(pem.to_vec());
+        self
+    }
+
+    /// Presents this client certificate (mutual TLS, as a proxy in front of the NBI may
+    /// demand): the certificate chain and its PKCS#8 private key, both PEM. The key is never
+    /// logged or echoed in an error.
+    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+    #[cfg_attr(docsrs, doc(cfg(any(feature = "rustls", feature = "native-tls"))))]
+    pub fn client_identity_pem(mut self, cert_chain: &[u8], private_key: &[u8]) -> Self {
+        match std::str::from_utf8(private_key) {
+            Ok(k) => self.identity_pem = Some((cert_chain.to_vec(), SecretString::from(k))),
+            Err(_) => self.invalid = Some("the client private key is not PEM text".to_owned()),
+        }
+        self
+    }
+
+    /// How long GenieACS waits for a device's session lock before it stores a task and answers
+    /// `Task queued but not processed` (30 s, fixed in GenieACS 1.2). A task answer that took
+    /// that long is reported as [`TaskOutcome::DeviceBusy`](crate::TaskOutcome::DeviceBusy).
+    /// Only a test against a fake with a shorter wait changes it.
+    pub fn session_lock_wait(mut self, wait: Duration) -> Self {
+        self.session_lock_wait = wait;
         self
     }
 
@@ -225,13 +262,24 @@ impl ClientBuilder {
                 "max_concurrency must be at least 1".to_owned(),
             ));
         }
+        let tls = !self.ca_pem.is_empty() || self.identity_pem.is_some();
         let http = match self.http {
+            Some(_) if tls => {
+                return Err(Error::Config(
+                    "set TLS certificates on the injected HTTP client, not on the builder"
+                        .to_owned(),
+                ));
+            }
             Some(c) => c,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.timeouts.connect)
-                .user_agent(concat!("genieacs-client-rs/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .map_err(|e| Error::Config(format!("HTTP client: {e}")))?,
+            None => {
+                let b = reqwest::Client::builder()
+                    .connect_timeout(self.timeouts.connect)
+                    .user_agent(concat!("genieacs-client-rs/", env!("CARGO_PKG_VERSION")));
+                #[cfg(any(feature = "rustls", feature = "native-tls"))]
+                let b = tls_settings(b, &self.ca_pem, self.identity_pem.as_ref())?;
+                b.build()
+                    .map_err(|e| Error::Config(format!("HTTP client: {e}")))?
+            }
         };
         Ok(Client {
             inner: Arc::new(Inner {
@@ -241,6 +289,7 @@ impl ClientBuilder {
                 retry: self.retry,
                 timeouts: self.timeouts,
                 limiter: ConcurrencyLimit::new(self.max_concurrency),
+                session_lock_wait: self.session_lock_wait,
             }),
         })
     }
@@ -256,6 +305,9 @@ impl Client {
             retry: RetryConfig::standard(),
             timeouts: TimeoutConfig::standard(),
             max_concurrency: 8,
+            session_lock_wait: Duration::from_secs(30),
+            ca_pem: Vec::new(),
+            identity_pem: None,
             invalid: None,
         }
     }
@@ -285,6 +337,12 @@ impl Client {
     /// The NBI's base URL.
     pub fn base_url(&self) -> &Url {
         &self.inner.base
+    }
+
+    /// GenieACS's session-lock wait this client assumes (see
+    /// [`ClientBuilder::session_lock_wait`]).
+    pub(crate) fn session_lock_wait(&self) -> Duration {
+        self.inner.session_lock_wait
     }
 
     /// The base plus segments, each percent-encoded — a device id's `%` included (`%25`), as
@@ -439,4 +497,41 @@ fn send_error(path: &str, e: reqwest::Error, attempt: Duration) -> Error {
             source: e.without_url(),
         }
     }
+}
+
+/// Applies the builder's CA certificates and client identity. Errors name what was wrong,
+/// never the key.
+#[cfg(any(feature = "rustls", feature = "native-tls"))]
+fn tls_settings(
+    mut b: reqwest::ClientBuilder,
+    ca_pem: &[Vec<u8>],
+    identity: Option<&(Vec<u8>, SecretString)>,
+) -> Result<reqwest::ClientBuilder> {
+    for pem in ca_pem {
+        let cert = reqwest::Certificate::from_pem(pem)
+            .map_err(|_| Error::Config("the CA certificate is not a PEM certificate".to_owned()))?;
+        b = b.add_root_certificate(cert);
+    }
+    if let Some((chain, key)) = identity {
+        // With both TLS features on, reqwest defaults to native-tls: an identity built for
+        // rustls needs the rustls backend.
+        #[cfg(feature = "rustls")]
+        let id = {
+            b = b.tls_backend_rustls();
+            let mut pem = chain.clone();
+            pem.push(b'\n');
+            pem.extend_from_slice(key.expose_secret().as_bytes());
+            reqwest::Identity::from_pem(&pem)
+        };
+        #[cfg(not(feature = "rustls"))]
+        let id = reqwest::Identity::from_pkcs8_pem(chain, key.expose_secret().as_bytes());
+        let id = id.map_err(|_| {
+            Error::Config(
+                "the client certificate is not a PEM certificate chain with its PKCS#8 key"
+                    .to_owned(),
+            )
+        })?;
+        b = b.identity(id);
+    }
+    Ok(b)
 }

@@ -261,3 +261,38 @@ fn a_document_decodes_its_metadata_and_keeps_the_rest_as_the_tree() {
     .unwrap_err();
     assert!(e.to_string().contains("_tags"), "{e}");
 }
+
+#[test]
+fn tls_settings_are_checked_at_build_and_never_echo_the_key() {
+    let dir = format!("{}/tests/resources/tls", env!("CARGO_MANIFEST_DIR"));
+    let cert = std::fs::read(format!("{dir}/client.crt")).unwrap();
+    let key = std::fs::read(format!("{dir}/client.key")).unwrap();
+    // A real chain and PKCS#8 key, and a private CA: accepted.
+    Client::builder("https://acs.example:7557")
+        .ca_certificate_pem(&cert)
+        .client_identity_pem(&cert, &key)
+        .build()
+        .unwrap();
+    // A key that is not one: a configuration error that does not show the key.
+    let secret =
+        b"-----BEGIN PRIVATE KEY-----\nc2VjcmV0LWtleS1tYXRlcmlhbA==\n-----END PRIVATE KEY-----\n";
+    let err = Client::builder("https://acs.example:7557")
+        .client_identity_pem(&cert, secret)
+        .build()
+        .unwrap_err();
+    assert!(matches!(err, Error::Config(_)), "{err:?}");
+    assert!(!format!("{err} {err:?}").contains("c2VjcmV0"));
+    // A CA that is not PEM.
+    let err = Client::builder("https://acs.example:7557")
+        .ca_certificate_pem(b"not a certificate")
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("CA certificate"), "{err}");
+    // Certificates on the builder and an injected client: ambiguous, refused.
+    let err = Client::builder("https://acs.example:7557")
+        .http_client(reqwest::Client::new())
+        .ca_certificate_pem(&cert)
+        .build()
+        .unwrap_err();
+    assert!(err.to_string().contains("injected"), "{err}");
+}

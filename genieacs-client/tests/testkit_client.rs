@@ -4,6 +4,7 @@ use futures::StreamExt;
 use genieacs_client::testkit::{FakeNbi, SEED_SERIALS, TaskBehaviour};
 use genieacs_client::{Client, Query, Task, TaskOptions, TaskOutcome};
 use serde_json::json;
+use std::time::Duration;
 
 #[tokio::test]
 async fn lookups_projections_and_streams_work_on_the_seeded_fleet() {
@@ -110,7 +111,7 @@ async fn each_task_behaviour_reaches_the_caller_as_its_outcome() {
     }));
 }
 
-const DEADLINE: std::time::Duration = std::time::Duration::from_secs(30);
+const DEADLINE: Duration = Duration::from_secs(30);
 
 #[tokio::test]
 async fn refresh_then_snapshot_refreshes_the_snapshot_tables_and_leaves_in_keyed_tasks() {
@@ -211,5 +212,111 @@ async fn refresh_then_snapshot_refreshes_the_snapshot_tables_and_leaves_in_keyed
             .await
             .unwrap()
             .is_none()
+    );
+}
+
+#[tokio::test]
+async fn a_refresh_that_ran_gives_fresh_sections_and_empties_the_queue() {
+    let nbi = FakeNbi::seeded().await.unwrap();
+    let acs = Client::builder(nbi.url().as_str()).build().unwrap();
+    let id = acs.devices().find_by_serial(SEED_SERIALS[0]).await.unwrap()[0]
+        .id
+        .clone();
+    let cached = acs.devices().snapshot(&id).await.unwrap().unwrap();
+    // Seeded a minute ago: every section is about a minute old.
+    assert!(
+        cached.hosts.age_secs.unwrap() >= 50,
+        "{:?}",
+        cached.hosts.age_secs
+    );
+    let r = acs
+        .devices()
+        .refresh_then_snapshot(&id, &TaskOptions::default(), DEADLINE)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(r.outcome, TaskOutcome::Done);
+    for (name, age) in [
+        ("identity", r.snapshot.identity.age_secs),
+        ("wan", r.snapshot.wan.age_secs),
+        ("wifi", r.snapshot.wifi.age_secs),
+        ("hosts", r.snapshot.hosts.age_secs),
+        ("optical", r.snapshot.optical.as_ref().unwrap().age_secs),
+    ] {
+        assert!(
+            age.unwrap() < 5,
+            "{name} is {age:?} s old after the refresh"
+        );
+    }
+    // The session worked off the queued refreshObject tasks too.
+    assert!(nbi.tasks().is_empty(), "{:?}", nbi.tasks());
+}
+
+#[tokio::test]
+async fn a_modem_slower_than_the_deadline_gets_the_cached_snapshot_in_time() {
+    let nbi = FakeNbi::seeded().await.unwrap();
+    let acs = Client::builder(nbi.url().as_str()).build().unwrap();
+    let id = acs.devices().find_by_serial(SEED_SERIALS[1]).await.unwrap()[0]
+        .id
+        .clone();
+    nbi.set_task_behaviour(&id, TaskBehaviour::Slow(Duration::from_secs(5)));
+    let started = std::time::Instant::now();
+    let r = acs
+        .devices()
+        .refresh_then_snapshot(&id, &TaskOptions::default(), Duration::from_millis(400))
+        .await
+        .unwrap()
+        .unwrap();
+    let took = started.elapsed();
+    assert!(took < Duration::from_secs(2), "took {took:?}");
+    match &r.outcome {
+        TaskOutcome::Queued(reason) => assert!(reason.contains("400 ms deadline"), "{reason}"),
+        other => panic!("{other:?}"),
+    }
+    // The cached sections, with their (old) age.
+    assert!(r.snapshot.hosts.age_secs.unwrap() >= 50);
+}
+
+#[tokio::test]
+async fn a_device_in_session_for_the_whole_lock_wait_is_device_busy() {
+    let nbi = FakeNbi::seeded().await.unwrap();
+    // Above the session timeout + the 2 s connection request, as GenieACS's own 30 s is.
+    let wait = Duration::from_millis(2500);
+    nbi.set_session_lock_wait(wait);
+    let acs = Client::builder(nbi.url().as_str())
+        .session_lock_wait(wait)
+        .build()
+        .unwrap();
+    let id = acs.devices().find_by_serial(SEED_SERIALS[2]).await.unwrap()[0]
+        .id
+        .clone();
+    nbi.set_in_session(&id, true);
+    let options = TaskOptions::default().session_timeout(Duration::from_millis(100));
+    let s = acs
+        .tasks()
+        .submit(&id, &Task::Reboot, &options)
+        .await
+        .unwrap();
+    assert!(
+        matches!(&s.outcome, TaskOutcome::DeviceBusy(r) if r.starts_with("Task queued but not processed")),
+        "{:?}",
+        s.outcome
+    );
+    assert_eq!(s.outcome.status(), "device_busy");
+    // Stored for that session, not lost.
+    assert!(acs.tasks().is_queued(&s.task_id).await.unwrap());
+
+    // The same answer without the lock wait (the session did not start) stays `Queued`.
+    nbi.set_in_session(&id, false);
+    nbi.set_task_behaviour(&id, TaskBehaviour::Queued);
+    let s = acs
+        .tasks()
+        .submit(&id, &Task::Reboot, &options)
+        .await
+        .unwrap();
+    assert!(
+        matches!(s.outcome, TaskOutcome::Queued(_)),
+        "{:?}",
+        s.outcome
     );
 }

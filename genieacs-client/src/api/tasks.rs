@@ -249,16 +249,22 @@ pub enum TaskOutcome {
     /// The connection request failed (`Device is offline`, ...): stored, runs at the next
     /// periodic inform.
     ConnectionRequestFailed(String),
+    /// The device was in a CWMP session for GenieACS's whole session-lock wait (30 s), so the
+    /// task was stored without waking it: it runs in that session or the next. Try again
+    /// shortly to learn its real outcome ([`Tasks::wait`]).
+    DeviceBusy(String),
 }
 
 impl TaskOutcome {
-    /// A stable name for the outcome: `done`, `faulted`, `queued`, `connection_request_failed`.
+    /// A stable name for the outcome: `done`, `faulted`, `queued`, `connection_request_failed`,
+    /// `device_busy`.
     pub fn status(&self) -> &'static str {
         match self {
             TaskOutcome::Done => "done",
             TaskOutcome::Faulted(_) => "faulted",
             TaskOutcome::Queued(_) => "queued",
             TaskOutcome::ConnectionRequestFailed(_) => "connection_request_failed",
+            TaskOutcome::DeviceBusy(_) => "device_busy",
         }
     }
 
@@ -267,7 +273,9 @@ impl TaskOutcome {
         match self {
             TaskOutcome::Done => None,
             TaskOutcome::Faulted(f) => Some(format!("{}: {}", f.code, f.message)),
-            TaskOutcome::Queued(r) | TaskOutcome::ConnectionRequestFailed(r) => Some(r.clone()),
+            TaskOutcome::Queued(r)
+            | TaskOutcome::ConnectionRequestFailed(r)
+            | TaskOutcome::DeviceBusy(r) => Some(r.clone()),
         }
     }
 }
@@ -325,10 +333,12 @@ impl Tasks {
         let body = Bytes::from(task.body(options).to_string());
         // Worst case: 30 s for the lock + the CR + the session start + 120 s for the session.
         let wait = options.session_timeout + Duration::from_secs(160);
+        let sent = tokio::time::Instant::now();
         let answer = self
             .client
             .execute_long(Method::POST, url, Some(body), wait)
             .await?;
+        let took = sent.elapsed();
         #[derive(Deserialize)]
         struct Inserted {
             #[serde(rename = "_id")]
@@ -343,6 +353,15 @@ impl Tasks {
                     TaskOutcome::Queued("faulted, but the fault was already cleared".to_owned())
                 }
             },
+            (_, Some(QUEUED))
+                if options.connection_request
+                    && held_by_a_session(took, options, self.client.session_lock_wait()) =>
+            {
+                TaskOutcome::DeviceBusy(format!(
+                    "{QUEUED}: the device was in a session for the whole {} s lock wait",
+                    self.client.session_lock_wait().as_secs_f32()
+                ))
+            }
             (_, Some(QUEUED)) => TaskOutcome::Queued(QUEUED.to_owned()),
             (_, Some(reason)) if options.connection_request => {
                 TaskOutcome::ConnectionRequestFailed(reason.to_owned())
@@ -411,6 +430,18 @@ impl Tasks {
             tokio::time::sleep(Duration::from_secs(2).min(end - tokio::time::Instant::now())).await;
         }
     }
+}
+
+/// Whether a `Task queued but not processed` answer came from the session-lock wait (NBI.md
+/// §6.2 step 1: GenieACS waits `lock_wait` for the lock, then stores the task and answers at
+/// once). The other two ways to that answer take less (the session did not start within
+/// `session_timeout` + the 2 s connection request) or far more (a session that started but
+/// did not end within 120 s), so an answer between `lock_wait` and `lock_wait` + 15 s is the
+/// lock — when `session_timeout` + 2 s stays below `lock_wait`; otherwise it cannot be told.
+fn held_by_a_session(took: Duration, options: &TaskOptions, lock_wait: Duration) -> bool {
+    options.session_timeout + Duration::from_secs(2) < lock_wait
+        && took >= lock_wait
+        && took < lock_wait + Duration::from_secs(15)
 }
 
 /// A task id is 24 hex digits: anything else crashes the NBI worker on some routes.

@@ -38,7 +38,13 @@
 //! absent). Ids in paths must match GenieACS's route patterns (`[A-Za-z0-9_%-]+`; files allow
 //! more) or the answer is `404 Not Found`, as upstream; a known route with another method is
 //! `405` with `Allow`. [`FakeNbi::set_in_session`] makes the deletes and the retry answer
-//! `503 Device is in session`.
+//! `503 Device is in session`, and a task call with a connection request wait for the session
+//! lock ([`FakeNbi::set_session_lock_wait`], 30 s as upstream) and then store the task,
+//! `202 Task queued but not processed`.
+//!
+//! Tasks: a `uniqueKey` replaces the device's older task with that key; without
+//! `connection_request` a task is stored (`202`); with it, the device's [`TaskBehaviour`]
+//! decides, and a session that runs works off the device's whole queue.
 //!
 //! What the real NBI crashes on is answered 500 here (the real worker closes the connection):
 //! a task body GenieACS would refuse, a task id that is not 24 hex digits on `DELETE /tasks/…`
@@ -64,7 +70,9 @@ use crate::DeviceId;
 /// What a device does with the tasks it is sent (with a connection request).
 #[derive(Debug, Clone, PartialEq, Eq, Default)]
 pub enum TaskBehaviour {
-    /// The session runs and the task completes (200); a `setParameterValues` is applied.
+    /// The session runs (200): the device informs and runs every task queued for it, this
+    /// one last — values set, refreshed subtrees stamped with the session's time — and the
+    /// queue empties.
     #[default]
     Done,
     /// The session does not start in time: `202 Task queued but not processed`.
@@ -73,6 +81,8 @@ pub enum TaskBehaviour {
     ConnectionRequestFails(String),
     /// The task faults with this code and message (`cwmp.9007`, `Invalid parameter value`).
     Faults(String, String),
+    /// The session takes this long, then completes as [`Done`](Self::Done) (a slow CPE).
+    Slow(std::time::Duration),
 }
 
 /// A request the fake received.
@@ -95,6 +105,7 @@ struct Shared {
     /// File documents (`fs.files`) and their bytes.
     files: Mutex<BTreeMap<String, (Value, Vec<u8>)>>,
     in_session: Mutex<HashSet<String>>,
+    lock_wait: Mutex<std::time::Duration>,
     next_task: AtomicU64,
     log: RequestLog<Received>,
 }
@@ -139,6 +150,7 @@ impl FakeNbi {
             provisions: Mutex::new(BTreeMap::new()),
             files: Mutex::new(BTreeMap::new()),
             in_session: Mutex::new(HashSet::new()),
+            lock_wait: Mutex::new(std::time::Duration::from_secs(30)),
             next_task: AtomicU64::new(0x666d_a000),
             log: RequestLog::new(10_000),
         });
@@ -213,6 +225,12 @@ impl FakeNbi {
         } else {
             set.remove(id.as_str());
         }
+    }
+
+    /// How long a task call with a connection request waits for the lock of a device in
+    /// session before storing the task (GenieACS: 30 s). Tests shorten it.
+    pub fn set_session_lock_wait(&self, wait: std::time::Duration) {
+        *lock(&self.shared.lock_wait) = wait;
     }
 
     /// Stores a fault document as GenieACS would (it needs an `_id` `{deviceId}:{channel}`).
@@ -339,7 +357,7 @@ async fn handle(State(shared): State<Arc<Shared>>, req: Request) -> Response {
             _ => not_allowed("DELETE"),
         },
         ["devices", id, "tasks"] if id_ok(id) => match m {
-            "POST" => task(&shared, &d(id), &args, &body),
+            "POST" => task(&shared, &d(id), &args, &body).await,
             _ => not_allowed("POST"),
         },
         ["tasks", id] if id_ok(id) => match m {
@@ -887,7 +905,7 @@ fn set_value(doc: &mut Value, path: &str, value: &Value) {
     }
 }
 
-fn task(shared: &Shared, id: &str, args: &HashMap<String, String>, body: &[u8]) -> Response {
+async fn task(shared: &Shared, id: &str, args: &HashMap<String, String>, body: &[u8]) -> Response {
     let Ok(Value::Object(mut t)) = serde_json::from_slice::<Value>(body) else {
         return text(
             StatusCode::INTERNAL_SERVER_ERROR,
@@ -908,27 +926,44 @@ fn task(shared: &Shared, id: &str, args: &HashMap<String, String>, body: &[u8]) 
     t.insert("timestamp".to_owned(), json!(now_iso()));
     t.insert("_id".to_owned(), json!(task_id));
     let t = Value::Object(t);
+    // Inserting a task with a uniqueKey first deletes the device's older one with that key.
+    let insert = |t: &Value| {
+        let mut tasks = lock(&shared.tasks);
+        if let Some(key) = t.get("uniqueKey") {
+            tasks.retain(|o| !(o["device"] == t["device"] && o.get("uniqueKey") == Some(key)));
+        }
+        tasks.push(t.clone());
+    };
     if !args.contains_key("connection_request") {
-        lock(&shared.tasks).push(t.clone());
+        insert(&t);
         return reply(StatusCode::ACCEPTED, None, &t);
+    }
+    if in_session(shared, id) {
+        // GenieACS waits for the session lock, then stores the task for that session.
+        let wait = *lock(&shared.lock_wait);
+        tokio::time::sleep(wait).await;
+        insert(&t);
+        return reply(
+            StatusCode::ACCEPTED,
+            Some("Task queued but not processed"),
+            &t,
+        );
     }
     let behaviour = lock(&shared.behaviour).get(id).cloned().unwrap_or_default();
     match behaviour {
         TaskBehaviour::Done => {
-            if t["name"] == "setParameterValues"
-                && let Some(values) = t["parameterValues"].as_array()
-                && let Some(doc) = lock(&shared.devices).get_mut(id)
-            {
-                for pv in values {
-                    if let (Some(p), Some(v)) = (pv.get(0).and_then(Value::as_str), pv.get(1)) {
-                        set_value(doc, p, v);
-                    }
-                }
-            }
+            insert(&t);
+            run_session(shared, id);
+            reply(StatusCode::OK, None, &t)
+        }
+        TaskBehaviour::Slow(d) => {
+            insert(&t);
+            tokio::time::sleep(d).await;
+            run_session(shared, id);
             reply(StatusCode::OK, None, &t)
         }
         TaskBehaviour::Queued => {
-            lock(&shared.tasks).push(t.clone());
+            insert(&t);
             reply(
                 StatusCode::ACCEPTED,
                 Some("Task queued but not processed"),
@@ -936,11 +971,11 @@ fn task(shared: &Shared, id: &str, args: &HashMap<String, String>, body: &[u8]) 
             )
         }
         TaskBehaviour::ConnectionRequestFails(reason) => {
-            lock(&shared.tasks).push(t.clone());
+            insert(&t);
             reply_reason(StatusCode::ACCEPTED, &reason, &t)
         }
         TaskBehaviour::Faults(code, message) => {
-            lock(&shared.tasks).push(t.clone());
+            insert(&t);
             lock(&shared.faults).push(json!({
                 "_id": format!("{id}:task_{task_id}"), "device": id, "channel": format!("task_{task_id}"),
                 "timestamp": t["timestamp"], "code": code, "message": message,
@@ -950,4 +985,68 @@ fn task(shared: &Shared, id: &str, args: &HashMap<String, String>, body: &[u8]) 
             reply(StatusCode::ACCEPTED, Some("Task faulted"), &t)
         }
     }
+}
+
+/// A CWMP session of a device that answers: it informs (`_lastInform` now) and runs every
+/// queued task in `timestamp` order — values set, refreshed subtrees stamped with the
+/// session's time — and each task that completes leaves the queue.
+fn run_session(shared: &Shared, id: &str) {
+    let now = now_iso();
+    let mut tasks = lock(&shared.tasks);
+    let (mine, rest): (Vec<Value>, Vec<Value>) = tasks.drain(..).partition(|t| t["device"] == id);
+    *tasks = rest;
+    drop(tasks);
+    let mut devices = lock(&shared.devices);
+    let Some(doc) = devices.get_mut(id) else {
+        return;
+    };
+    doc["_lastInform"] = json!(now);
+    for t in &mine {
+        match t["name"].as_str() {
+            Some("setParameterValues") => {
+                for pv in t["parameterValues"].as_array().into_iter().flatten() {
+                    if let (Some(p), Some(v)) = (pv.get(0).and_then(Value::as_str), pv.get(1)) {
+                        set_value(doc, p, v);
+                    }
+                }
+            }
+            Some("getParameterValues") => {
+                for p in t["parameterNames"].as_array().into_iter().flatten() {
+                    if let Some(p) = p.as_str() {
+                        stamp(doc, p, &now);
+                    }
+                }
+            }
+            Some("refreshObject") => {
+                if let Some(p) = t["objectName"].as_str() {
+                    stamp(doc, p, &now);
+                }
+            }
+            _ => {}
+        }
+    }
+}
+
+/// Stamps the node at `path` and everything under it as read at `now`.
+fn stamp(doc: &mut Value, path: &str, now: &str) {
+    fn all(node: &mut Value, now: &str) {
+        if let Some(m) = node.as_object_mut() {
+            if m.contains_key("_timestamp") || m.contains_key("_value") {
+                m.insert("_timestamp".to_owned(), json!(now));
+            }
+            for (k, v) in m.iter_mut() {
+                if !k.starts_with('_') {
+                    all(v, now);
+                }
+            }
+        }
+    }
+    let mut node = doc;
+    for seg in path.trim_end_matches('.').split('.') {
+        match node.get_mut(seg) {
+            Some(n) => node = n,
+            None => return,
+        }
+    }
+    all(node, now);
 }
