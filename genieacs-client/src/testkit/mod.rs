@@ -636,18 +636,6 @@ fn list(shared: &Shared, collection: &str, args: &HashMap<String, String>) -> Re
             Err(e) => return text(StatusCode::BAD_REQUEST, &format!("SyntaxError: {e}")),
         },
     };
-    let docs: Vec<Value> = match collection {
-        "devices" => lock(&shared.devices).values().cloned().collect(),
-        "tasks" => lock(&shared.tasks).clone(),
-        "faults" => lock(&shared.faults).clone(),
-        "presets" => lock(&shared.presets).values().cloned().collect(),
-        "provisions" => lock(&shared.provisions).values().cloned().collect(),
-        "files" => lock(&shared.files)
-            .values()
-            .map(|(d, _)| d.clone())
-            .collect(),
-        _ => return text(StatusCode::NOT_FOUND, "404 Not Found"),
-    };
     let sort = match args
         .get("sort")
         .map(|s| serde_json::from_str::<SortSpec>(s))
@@ -656,10 +644,36 @@ fn list(shared: &Shared, collection: &str, args: &HashMap<String, String>) -> Re
         Some(Ok(s)) => s,
         Some(Err(e)) => return text(StatusCode::BAD_REQUEST, &format!("SyntaxError: {e}")),
     };
+    // Filter, sort and page by reference under the lock; only the page is copied (projected).
+    let select = |docs: Vec<&Value>| select_page(docs, &filter, &sort, collection, args);
+    let (total, page) = match collection {
+        "devices" => select(lock(&shared.devices).values().collect()),
+        "tasks" => select(lock(&shared.tasks).iter().collect()),
+        "faults" => select(lock(&shared.faults).iter().collect()),
+        "presets" => select(lock(&shared.presets).values().collect()),
+        "provisions" => select(lock(&shared.provisions).values().collect()),
+        "files" => select(lock(&shared.files).values().map(|(d, _)| d).collect()),
+        _ => return text(StatusCode::NOT_FOUND, "404 Not Found"),
+    };
+    let mut r = reply(StatusCode::OK, None, &Value::Array(page));
+    if let Ok(v) = http::HeaderValue::from_str(&total.to_string()) {
+        r.headers_mut().insert("total", v);
+    }
+    r
+}
+
+/// The documents matching `filter`, sorted, as `(total, the page asked for, projected)`.
+fn select_page(
+    docs: Vec<&Value>,
+    filter: &Value,
+    sort: &SortSpec,
+    collection: &str,
+    args: &HashMap<String, String>,
+) -> (usize, Vec<Value>) {
     let devices = collection == "devices";
-    let mut matched: Vec<Value> = docs
+    let mut matched: Vec<&Value> = docs
         .into_iter()
-        .filter(|d| matches(d, &filter, devices))
+        .filter(|d| matches(d, filter, devices))
         .collect();
     if !sort.0.is_empty() {
         matched.sort_by(|a, b| {
@@ -673,7 +687,6 @@ fn list(shared: &Shared, collection: &str, args: &HashMap<String, String>) -> Re
                 .unwrap_or(std::cmp::Ordering::Equal)
         });
     }
-    let total = matched.len();
     let skip: usize = args.get("skip").and_then(|s| s.parse().ok()).unwrap_or(0);
     let limit: usize = args
         .get("limit")
@@ -688,17 +701,14 @@ fn list(shared: &Shared, collection: &str, args: &HashMap<String, String>) -> Re
                 .collect()
         })
         .unwrap_or_default();
-    let page: Vec<Value> = matched
+    let total = matched.len();
+    let page = matched
         .into_iter()
         .skip(skip)
         .take(limit)
-        .map(|d| project(&d, &projection))
+        .map(|d| project(d, &projection))
         .collect();
-    let mut r = reply(StatusCode::OK, None, &Value::Array(page));
-    if let Ok(v) = http::HeaderValue::from_str(&total.to_string()) {
-        r.headers_mut().insert("total", v);
-    }
-    r
+    (total, page)
 }
 
 /// A `sort` argument with its keys in the order given (a JSON map would reorder them).
