@@ -757,7 +757,7 @@ async fn list_filters_paging_and_errors() {
         &[("filters", r#"[["status","=","Installed"]]"#)],
     )
     .await;
-    assert_eq!(body["data"], 7);
+    assert_eq!(body["data"], 8);
     let (_, body) = get(
         &s,
         "api/method/frappe.client.get_value",

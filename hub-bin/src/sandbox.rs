@@ -21,7 +21,8 @@ use crate::config::{DatabaseUrl, FrappeSettings, Settings};
 pub struct Sandbox {
     /// The fake ERPNext.
     pub frappe: FakeFrappe,
-    /// The fake GenieACS NBI, with one real XX230v tree per ONT router of the fake ERPNext.
+    /// The fake GenieACS NBI, with one device per ONT router of the fake ERPNext (the real
+    /// XX230v TR-181 tree, or the Huawei TR-098 tree for the Huawei unit).
     pub genieacs: genieacs_client::testkit::FakeNbi,
     /// The proxy secret staff requests must carry.
     pub proxy_secret: String,
@@ -49,8 +50,10 @@ pub const DISPATCH_GROUP: &str = "Gigafibre Dispatch";
 /// The staff group with every capability.
 pub const ADMIN_GROUP: &str = "Hub Admins";
 
-/// A fake GenieACS NBI holding one device per ONT router of the fake ERPNext: the real
-/// XX230v TR-181 tree under that equipment's serial, informed two minutes ago.
+/// A fake GenieACS NBI holding one device per ONT router of the fake ERPNext, under that
+/// equipment's serial, informed two minutes ago: a Huawei's is the Huawei BM632w TR-098 tree,
+/// every other brand's the real TP-Link XX230v TR-181 tree. Each device's id is the one GenieACS
+/// builds from the dump's OUI and product class, which the seed's `acs_device_id` names.
 pub async fn fake_nbi_for(
     frappe: &FakeFrappe,
 ) -> std::io::Result<genieacs_client::testkit::FakeNbi> {
@@ -63,11 +66,11 @@ pub async fn fake_nbi_for(
         if equipment["equipment_type"] == "ONT Router"
             && let Some(serial) = equipment["serial_number"].as_str()
         {
-            nbi.add_device(datamodel::device_from_csv(
-                datamodel::XX230V_TR181,
-                serial,
-                &when,
-            ));
+            let tree = match equipment["brand"].as_str() {
+                Some("Huawei") => datamodel::HUAWEI_TR098,
+                _ => datamodel::XX230V_TR181,
+            };
+            nbi.add_device(datamodel::device_from_csv(tree, serial, &when));
         }
     }
     Ok(nbi)
@@ -175,6 +178,23 @@ pub fn instructions(addr: SocketAddr, sandbox: &Sandbox, header: &str) -> String
         "curl -s 'http://{host}/devices/lookup?serial=22C5A1000101' -H 'Authorization: Bearer {}'",
         sandbox.service_token
     );
+    let huawei = sandbox
+        .frappe
+        .all("Service Equipment")
+        .into_iter()
+        .find(|e| e["equipment_type"] == "ONT Router" && e["brand"] == "Huawei")
+        .and_then(|e| e["serial_number"].as_str().map(str::to_owned));
+    if let Some(serial) = huawei {
+        let _ = writeln!(
+            out,
+            "# the same for the Huawei unit (a TR-098 tree in GenieACS):"
+        );
+        let _ = writeln!(
+            out,
+            "curl -s 'http://{host}/devices/lookup?serial={serial}' -H 'Authorization: Bearer {}'",
+            sandbox.service_token
+        );
+    }
     let _ = writeln!(out, "# as a script, with the service token:");
     let _ = writeln!(
         out,

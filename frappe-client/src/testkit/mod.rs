@@ -110,11 +110,13 @@
 //! [`FakeFrappe::start`] seeds (deterministically, creation dates Jan–May 2026): 8 Tags, 6 Users
 //! (`Administrator`, four staff with `authentik` social logins, one portal Website User with a
 //! `frappe` login), 4 Technicians (`TECH-001` Alexandre Roy ...), 8 Customers (first:
-//! `Marie-Claude Tremblay`), 8 Contacts, 8 Addresses, 9 Service Locations (`SL-00001` ...), 10
+//! `Marie-Claude Tremblay`), 8 Contacts, 8 Addresses, 9 Service Locations (`SL-00001` ...), 11
 //! Service Equipment (`SE-00001`, serial `22C5A1000101`, MAC `AA:BB:CC:10:01:01`, GPON
-//! `TPLG1A2B3C01`), 5 Issues (`ISS-2026-00001` ...), 8 Dispatch Jobs (`DJ-2026-00001` ...), 6
-//! Subscriptions, 3 Sales Invoices (two submitted), 1 submitted Payment Entry and 5
-//! Communications.
+//! `TPLG1A2B3C01`: nine TP-Link XX230v ONT routers and a Deco X50, then `SE-00011`, a Huawei
+//! BM632w ONT router with serial `8KA8WA1151100043`; an installed ONT router's `acs_device_id`
+//! is its GenieACS id, `1C61B4-Device2-<serial>` or `202BC1-BM632w-<serial>`), 5 Issues
+//! (`ISS-2026-00001` ...), 8 Dispatch Jobs (`DJ-2026-00001` ...), 6 Subscriptions, 3 Sales
+//! Invoices (two submitted), 1 submitted Payment Entry and 5 Communications.
 
 mod filters;
 mod generated;

@@ -53,6 +53,7 @@ pub(crate) fn seed(store: &mut Store) {
     dispatch_jobs(&mut s);
     billing(&mut s);
     communications(&mut s);
+    huawei_equipment(&mut s);
 }
 
 /// The Single doctypes' documents, present on every site (seeded or empty).
@@ -494,9 +495,30 @@ fn service_locations(s: &mut Seeder<'_>) {
     }
 }
 
+/// (location number, customer index, type, brand, model, status, installed on)
+type Unit = (
+    u32,
+    usize,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+    &'static str,
+);
+
+/// The GenieACS device id prefix (`OUI-ProductClass-`) of each brand's ONT router, as its
+/// Inform reports it (and as genieacs-client's testkit dumps hold it): the TP-Link XX230v
+/// informs OUI `1C61B4` with product class `Device2` (not its model name), the Huawei BM632w
+/// `202BC1` / `BM632w`. The serials are letters and digits, which GenieACS keeps unescaped.
+fn acs_id_prefix(brand: &str) -> &'static str {
+    match brand {
+        "Huawei" => "202BC1-BM632w-",
+        _ => "1C61B4-Device2-",
+    }
+}
+
 fn equipment(s: &mut Seeder<'_>) {
-    // (location number, customer index, type, brand, model, status, installed on)
-    let units = [
+    let units: [Unit; 10] = [
         (
             1,
             0,
@@ -580,28 +602,62 @@ fn equipment(s: &mut Seeder<'_>) {
         ),
         (7, 6, "ONT Router", "TP-Link", "XX230v", "In Stock", ""),
     ];
-    for (i, (loc, c, kind, brand, model, status, installed)) in units.into_iter().enumerate() {
-        let k = i + 1;
-        let serial = format!("22C5A10001{k:02}");
-        let mut doc = json!({
-            "name": format!("SE-{k:05}"), "service_location": format!("SL-{loc:05}"),
-            "customer": CUSTOMERS[c].0, "equipment_type": kind, "brand": brand, "model": model,
-            "serial_number": serial, "mac_address": format!("AA:BB:CC:10:01:{k:02X}"),
-            "firmware_version": "1.2.1 Build 20240809 Rel.54320", "status": status,
-        });
-        if kind == "ONT Router" {
-            doc["gpon_serial"] = json!(format!("TPLG1A2B3C{k:02X}"));
-            doc["admin_username"] = json!("user");
-            doc["admin_password"] = json!(format!("Gf!2026-{k:04}"));
-            if status == "Installed" {
-                doc["acs_device_id"] = json!(format!("50C7BF-XX230v-{serial}"));
-            }
-        }
-        if !installed.is_empty() {
-            doc["installed_on"] = json!(installed);
-        }
-        s.put("Service Equipment", doc);
+    for (i, unit) in units.into_iter().enumerate() {
+        put_equipment(s, i + 1, unit);
     }
+}
+
+/// `SE-00011`, a Huawei BM632w (the model of genieacs-client's TR-098 dump, under the dump's
+/// own serial) installed at the clinic beside its XX230v. Seeded after every other document so
+/// that their creation timestamps stay what they were before it was added.
+fn huawei_equipment(s: &mut Seeder<'_>) {
+    put_equipment(
+        s,
+        11,
+        (
+            5,
+            4,
+            "ONT Router",
+            "Huawei",
+            "BM632w",
+            "Installed",
+            "2026-04-23",
+        ),
+    );
+}
+
+fn put_equipment(s: &mut Seeder<'_>, k: usize, unit: Unit) {
+    let (loc, c, kind, brand, model, status, installed) = unit;
+    let (serial, gpon, firmware) = match brand {
+        "Huawei" => (
+            "8KA8WA1151100043".to_owned(),
+            format!("HWTC1A2B3C{k:02X}"),
+            "V100R001IRQC56B017",
+        ),
+        _ => (
+            format!("22C5A10001{k:02}"),
+            format!("TPLG1A2B3C{k:02X}"),
+            "1.2.1 Build 20240809 Rel.54320",
+        ),
+    };
+    let mut doc = json!({
+        "name": format!("SE-{k:05}"), "service_location": format!("SL-{loc:05}"),
+        "customer": CUSTOMERS[c].0, "equipment_type": kind, "brand": brand, "model": model,
+        "serial_number": serial, "mac_address": format!("AA:BB:CC:10:01:{k:02X}"),
+        "firmware_version": firmware, "status": status,
+    });
+    if kind == "ONT Router" {
+        doc["gpon_serial"] = json!(gpon);
+        doc["admin_username"] = json!("user");
+        doc["admin_password"] = json!(format!("Gf!2026-{k:04}"));
+        if status == "Installed" {
+            doc["acs_device_id"] = json!(format!("{}{serial}", acs_id_prefix(brand)));
+        }
+    }
+    if !installed.is_empty() {
+        doc["installed_on"] = json!(installed);
+    }
+    s.put("Service Equipment", doc);
 }
 
 fn issues(s: &mut Seeder<'_>) {
@@ -1055,7 +1111,7 @@ mod tests {
             ("Contact", 8),
             ("Address", 8),
             ("Service Location", 9),
-            ("Service Equipment", 10),
+            ("Service Equipment", 11),
             ("Issue", 5),
             ("Dispatch Job", 8),
             ("Subscription", 6),
@@ -1076,6 +1132,34 @@ mod tests {
         assert_eq!(se["mac_address"], "AA:BB:CC:10:01:01");
         assert_eq!(se["gpon_serial"], "TPLG1A2B3C01");
         assert_eq!(se["admin_password"], "************");
+        assert_eq!(se["acs_device_id"], "1C61B4-Device2-22C5A1000101");
+        let huawei = store
+            .get_doc("Service Equipment", "SE-00011")
+            .unwrap_or_default();
+        assert_eq!(
+            (&huawei["brand"], &huawei["model"], &huawei["status"]),
+            (&json!("Huawei"), &json!("BM632w"), &json!("Installed"))
+        );
+        assert_eq!(huawei["acs_device_id"], "202BC1-BM632w-8KA8WA1151100043");
+        let location = store
+            .get_doc(
+                "Service Location",
+                huawei["service_location"].as_str().unwrap_or_default(),
+            )
+            .unwrap_or_default();
+        assert_eq!(location["customer"], huawei["customer"]);
+        let jobs = store.all("Dispatch Job");
+        let names: Vec<&str> = jobs
+            .iter()
+            .flat_map(|j| j["equipment"].as_array().into_iter().flatten())
+            .filter_map(|r| r["service_equipment"].as_str())
+            .collect();
+        assert!(
+            names
+                .iter()
+                .all(|n| store.get_doc("Service Equipment", n).is_ok()),
+            "{names:?}"
+        );
         let dj = store
             .get_doc("Dispatch Job", "DJ-2026-00001")
             .unwrap_or_default();

@@ -192,3 +192,57 @@ async fn bad_lookups_name_the_field() {
         assert_eq!(body["error"]["field"], field, "{query}");
     }
 }
+
+/// The Huawei unit the fake ERPNext seeds (`SE-00011`) and the customer it is installed for.
+const HUAWEI_SERIAL: &str = "8KA8WA1151100043";
+const HUAWEI_CUSTOMER: &str = "Clinique Vétérinaire Rive-Sud";
+
+#[tokio::test]
+async fn every_seeded_acs_device_id_is_the_id_of_a_device_in_the_sandbox_nbi() {
+    let fake = frappe_client::testkit::FakeFrappe::start().await.unwrap();
+    let nbi = hub::sandbox::fake_nbi_for(&fake).await.unwrap();
+    let mut brands = std::collections::BTreeSet::new();
+    for se in fake.all("Service Equipment") {
+        let Some(id) = se["acs_device_id"].as_str() else {
+            continue;
+        };
+        let name = &se["name"];
+        let parsed = genieacs_client::DeviceId::parse(id)
+            .unwrap_or_else(|| panic!("{name}: {id} is not a GenieACS id"));
+        let device = nbi
+            .device(&parsed)
+            .unwrap_or_else(|| panic!("{name}: the NBI has no device {id}"));
+        assert_eq!(device["_id"], id, "{name}");
+        assert_eq!(
+            device["_deviceId"]["_SerialNumber"], se["serial_number"],
+            "{name}"
+        );
+        brands.insert(se["brand"].as_str().unwrap_or_default().to_owned());
+    }
+    assert_eq!(
+        brands.into_iter().collect::<Vec<_>>(),
+        ["Huawei", "TP-Link"],
+        "both brands of ONT router carry an acs_device_id"
+    );
+}
+
+#[tokio::test]
+async fn the_sandbox_huawei_is_looked_up_with_its_tr098_tree_and_its_customer() {
+    let (t, _nbi) = with_acs(|_| {}).await;
+    let (status, body) = lookup(&t, &format!("serial={HUAWEI_SERIAL}")).await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(
+        statuses(&body),
+        [
+            ("erpnext".into(), "ok".into()),
+            ("genieacs".into(), "ok".into())
+        ],
+        "{body}"
+    );
+    assert_eq!(body["equipment"]["brand"], "Huawei");
+    assert_eq!(body["equipment"]["customer"], HUAWEI_CUSTOMER);
+    assert_eq!(body["acs"]["data_model"], "tr098", "{body}");
+    assert_eq!(body["acs"]["serial"], HUAWEI_SERIAL);
+    assert_eq!(body["acs"]["device_id"], body["equipment"]["acs_device_id"]);
+    assert_eq!(body["acs"]["online"], true);
+}

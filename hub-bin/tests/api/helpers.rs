@@ -120,8 +120,9 @@ pub async fn spawn_settings(s: Settings, fake: FakeFrappe) -> TestApp {
     }
 }
 
-/// A hub with ERPNext's fake and a fake GenieACS NBI holding a real XX230v tree for every
-/// seeded ONT Router, `tweak`ed before it starts.
+/// A hub with ERPNext's fake and the sandbox's fake GenieACS NBI (a device for every seeded ONT
+/// Router: the real XX230v tree, the Huawei TR-098 tree for the Huawei), `tweak`ed before it
+/// starts.
 pub async fn with_acs(
     tweak: impl FnOnce(&mut Settings) + Send,
 ) -> (TestApp, Option<genieacs_client::testkit::FakeNbi>) {
