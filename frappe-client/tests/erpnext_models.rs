@@ -111,7 +111,7 @@ const SERVICE_EQUIPMENT: &str = r#"{
   "serial_number": "2237054001234",
   "mac_address": "5C:E9:31:0A:1B:2C",
   "gpon_serial": "TPLG1A2B3C4D",
-  "acs_device_id": "5CE931-XX230v-2237054001234",
+  "acs_device_id": "1C61B4-Device2-2237054001234",
   "firmware_version": "1.2.0 Build 20240318",
   "admin_username": "user",
   "admin_password": "Rx7!tQ-v9sLp",
