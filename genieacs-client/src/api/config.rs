@@ -499,11 +499,16 @@ impl Presets {
 
     /// Deletes the preset (`DELETE /presets/{name}`; succeeds if there was none).
     pub async fn delete(&self, name: &str) -> Result<()> {
-        check_name("preset", name)?;
-        let url = nbi_url(&self.client, &["presets", name]);
-        self.client.execute(Method::DELETE, url, None, true).await?;
-        Ok(())
+        delete_named(&self.client, "preset", "presets", name).await
     }
+}
+
+/// `DELETE /{collection}/{name}` after checking the name; idempotent, so retried like a read.
+async fn delete_named(client: &Client, kind: &str, collection: &str, name: &str) -> Result<()> {
+    check_name(kind, name)?;
+    let url = nbi_url(client, &[collection, name]);
+    client.execute(Method::DELETE, url, None, true).await?;
+    Ok(())
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -561,10 +566,7 @@ impl Provisions {
 
     /// Deletes the provision (`DELETE /provisions/{name}`; succeeds if there was none).
     pub async fn delete(&self, name: &str) -> Result<()> {
-        check_name("provision", name)?;
-        let url = nbi_url(&self.client, &["provisions", name]);
-        self.client.execute(Method::DELETE, url, None, true).await?;
-        Ok(())
+        delete_named(&self.client, "provision", "provisions", name).await
     }
 }
 
@@ -791,10 +793,7 @@ impl Files {
     /// # Errors
     /// [`Error::NotFound`] when there is no such file.
     pub async fn delete(&self, name: &str) -> Result<()> {
-        check_name("file", name)?;
-        let url = nbi_url(&self.client, &["files", name]);
-        self.client.execute(Method::DELETE, url, None, true).await?;
-        Ok(())
+        delete_named(&self.client, "file", "files", name).await
     }
 }
 
