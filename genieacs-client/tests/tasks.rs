@@ -236,4 +236,34 @@ fn tasks_that_would_crash_the_nbi_are_refused() {
     assert!(Task::set_parameter_values(vec![]).is_err());
     assert!(Task::set_parameter_values(vec![("Device.X".to_owned(), json!({"a": 1}))]).is_err());
     assert!(Task::delete_object("Device.Hosts.Host.3").is_ok());
+    assert!(Task::download("").is_err());
+    assert!(Task::download_as("fw.bin", Some("a\nb")).is_err());
+}
+
+#[tokio::test]
+async fn a_download_names_the_stored_file_and_the_fake_accepts_it() {
+    let task = Task::download_as("XX230v_1.2.3.bin", Some("firmware.bin")).unwrap();
+    let body = task.body(&TaskOptions::default().unique_key("firmware"));
+    assert_eq!(
+        body,
+        json!({"name": "download", "file": "XX230v_1.2.3.bin", "targetFileName": "firmware.bin",
+               "uniqueKey": "firmware", "expiry": 3600})
+    );
+    // The fake NBI applies GenieACS's own validation: a download it would crash on is a 500
+    // there, so a 200 proves the body is one GenieACS accepts.
+    let nbi = genieacs_client::testkit::FakeNbi::seeded().await.unwrap();
+    let acs = Client::builder(nbi.url().as_str()).build().unwrap();
+    let id = acs
+        .devices()
+        .find_by_serial(genieacs_client::testkit::SEED_SERIALS[0])
+        .await
+        .unwrap()
+        .remove(0)
+        .id;
+    let s = acs
+        .tasks()
+        .submit(&id, &task, &TaskOptions::default())
+        .await
+        .unwrap();
+    assert_eq!(s.outcome, TaskOutcome::Done);
 }

@@ -37,6 +37,15 @@ pub enum Task {
     Reboot,
     /// Factory reset.
     FactoryReset,
+    /// The Download RPC of a file stored in GenieACS ([`Files`](crate::Files)), by name, with
+    /// the name the CPE should give it. Completion arrives later (TransferComplete, up to an
+    /// hour): a `Done` outcome means the CPE accepted the download, not that it finished.
+    Download {
+        /// The stored file's name (its `_id`).
+        file: String,
+        /// `targetFileName`, when the CPE needs one.
+        target_file_name: Option<String>,
+    },
 }
 
 fn path_arg(path: &str) -> Result<String> {
@@ -101,6 +110,25 @@ impl Task {
         Ok(Task::DeleteObject(path_arg(instance)?))
     }
 
+    /// Download a file stored in GenieACS (by its name) to the CPE.
+    pub fn download(file: &str) -> Result<Self> {
+        Self::download_as(file, None)
+    }
+
+    /// Download a stored file, telling the CPE the name to store it under.
+    pub fn download_as(file: &str, target_file_name: Option<&str>) -> Result<Self> {
+        let ok = |s: &str| !s.trim().is_empty() && !s.chars().any(char::is_control);
+        if !ok(file) || target_file_name.is_some_and(|t| !ok(t)) {
+            return Err(Error::InvalidInput(
+                "a download names a stored file (non-empty, no control characters)".to_owned(),
+            ));
+        }
+        Ok(Task::Download {
+            file: file.to_owned(),
+            target_file_name: target_file_name.map(str::to_owned),
+        })
+    }
+
     /// The task's `name` in GenieACS.
     pub fn name(&self) -> &'static str {
         match self {
@@ -111,6 +139,7 @@ impl Task {
             Task::DeleteObject(_) => "deleteObject",
             Task::Reboot => "reboot",
             Task::FactoryReset => "factoryReset",
+            Task::Download { .. } => "download",
         }
     }
 
@@ -139,6 +168,15 @@ impl Task {
                 }
             }
             Task::Reboot | Task::FactoryReset => {}
+            Task::Download {
+                file,
+                target_file_name,
+            } => {
+                m.insert("file".to_owned(), json!(file));
+                if let Some(t) = target_file_name {
+                    m.insert("targetFileName".to_owned(), json!(t));
+                }
+            }
         }
         if let Some(key) = &options.unique_key {
             m.insert("uniqueKey".to_owned(), json!(key));
