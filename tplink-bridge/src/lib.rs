@@ -1,5 +1,12 @@
 #![doc = include_str!("../README.md")]
 #![cfg_attr(docsrs, feature(doc_cfg))]
 
+mod client;
 pub mod crypto;
+mod error;
+pub mod models;
 pub mod protocol;
+
+pub use client::{BusyPolicy, Router, RouterBuilder};
+pub use error::{Error, Result};
+pub use models::RouterStatus;
