@@ -6,6 +6,9 @@ pub mod crypto;
 mod error;
 pub mod models;
 pub mod protocol;
+#[cfg(feature = "service")]
+#[cfg_attr(docsrs, doc(cfg(feature = "service")))]
+pub mod service;
 
 pub use client::{BusyPolicy, Router, RouterBuilder};
 pub use error::{Error, Result};
