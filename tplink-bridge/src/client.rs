@@ -19,7 +19,7 @@ use tokio::sync::Mutex;
 use url::Url;
 
 use crate::crypto::{RsaPublicKey, SessionKey, Variant, credential_hash};
-use crate::models::{DeviceInfo, Optical, PartError, RouterStatus, Wan, WifiBand, mesh_and_hosts};
+use crate::models::RouterStatus;
 use crate::protocol::{
     Answer, KeyParams, Op, ROOT_STACK, command_payload, extract_token, login_payload,
     logout_payload, parse_answer, parse_key_params, ret_code, script_vars, seal_request,
@@ -167,7 +167,7 @@ impl RouterBuilder {
 }
 
 /// `http://192.0.2.10` or `192.0.2.10:8080` → `http://192.0.2.10:8080/`.
-fn router_url(address: &str) -> Result<Url> {
+pub(crate) fn router_url(address: &str) -> Result<Url> {
     let a = address.trim();
     let with_scheme = if a.contains("://") {
         a.to_owned()
@@ -733,7 +733,7 @@ impl Router {
 }
 
 /// Object names are upper-case identifiers (`DEV2_ADT_WAN`, `ACT_REBOOT`) or CGI paths.
-fn check_oid(oid: &str) -> Result<()> {
+pub(crate) fn check_oid(oid: &str) -> Result<()> {
     let ok = !oid.is_empty()
         && oid.len() <= 64
         && oid
@@ -749,7 +749,7 @@ fn check_oid(oid: &str) -> Result<()> {
 }
 
 /// A stack is six comma-separated instance numbers.
-fn check_stack(stack: &str) -> Result<()> {
+pub(crate) fn check_stack(stack: &str) -> Result<()> {
     let parts: Vec<&str> = stack.split(',').collect();
     if parts.len() == 6
         && parts
@@ -765,7 +765,7 @@ fn check_stack(stack: &str) -> Result<()> {
 }
 
 /// Attribute values travel as strings.
-fn as_strings(attrs: &Map<String, Value>) -> Result<Map<String, Value>> {
+pub(crate) fn as_strings(attrs: &Map<String, Value>) -> Result<Map<String, Value>> {
     attrs
         .iter()
         .map(|(k, v)| {
@@ -787,55 +787,22 @@ fn as_strings(attrs: &Map<String, Value>) -> Result<Map<String, Value>> {
         .collect()
 }
 
+impl crate::models::ObjectSource for Router {
+    async fn get(&self, oid: &str) -> Result<Map<String, Value>> {
+        Router::get(self, oid).await
+    }
+
+    async fn list(&self, oid: &str) -> Result<Vec<Map<String, Value>>> {
+        Router::list(self, oid).await
+    }
+}
+
 impl Router {
     /// The router's own view ([`RouterStatus`]): each object read in turn through the one
     /// session; an object the firmware refuses is listed in `errors`, the rest still answers.
     /// Keys are left out unless `with_keys`. Fails as a whole only when the router cannot be
     /// logged in to or reached.
     pub async fn status(&self, with_keys: bool) -> Result<RouterStatus> {
-        let mut status = RouterStatus::default();
-        let mut errors = Vec::new();
-        macro_rules! part {
-            ($call:expr, $oid:expr) => {
-                match $call.await {
-                    Ok(v) => Some(v),
-                    Err(e @ (Error::Refused { .. } | Error::Protocol(_))) => {
-                        errors.push(PartError::new($oid, &e));
-                        None
-                    }
-                    Err(e) => return Err(e),
-                }
-            };
-        }
-        let info = part!(self.get("DEV2_DEV_INFO"), "DEV2_DEV_INFO");
-        let mem = part!(self.get("DEV2_MEM_STATUS"), "DEV2_MEM_STATUS");
-        let cpu = part!(self.get("DEV2_PROC_STATUS"), "DEV2_PROC_STATUS");
-        status.device = info.map(|i| DeviceInfo::from_objects(&i, mem.as_ref(), cpu.as_ref()));
-        if let Some(w) = part!(self.list("DEV2_ADT_WAN"), "DEV2_ADT_WAN") {
-            status.wan = Wan::from_list(&w);
-        }
-        if let Some(w) = part!(self.list("DEV2_ADT_WIFI_COMMON"), "DEV2_ADT_WIFI_COMMON") {
-            status.wifi = WifiBand::from_list(&w, with_keys);
-        }
-        let hosts = part!(self.list("DEV2_HOST_ENTRY"), "DEV2_HOST_ENTRY").unwrap_or_default();
-        let nodes = part!(self.list("DEV2_WIFI_APDEV"), "DEV2_WIFI_APDEV").unwrap_or_default();
-        let radios =
-            part!(self.list("DEV2_WIFI_APDEV_RADIO"), "DEV2_WIFI_APDEV_RADIO").unwrap_or_default();
-        let stations = part!(
-            self.list("DEV2_WIFI_APDEV_ASSOCDEV"),
-            "DEV2_WIFI_APDEV_ASSOCDEV"
-        )
-        .unwrap_or_default();
-        let wired = part!(
-            self.list("DEV2_WIFI_APDEV_ETHASSOCDEV"),
-            "DEV2_WIFI_APDEV_ETHASSOCDEV"
-        )
-        .unwrap_or_default();
-        (status.mesh, status.hosts) = mesh_and_hosts(&hosts, &nodes, &radios, &stations, &wired);
-        if let Some(o) = part!(self.list("DEV2_OPTC_GPON_CFG"), "DEV2_OPTC_GPON_CFG") {
-            status.optical = o.first().map(Optical::from_object);
-        }
-        status.errors = errors;
-        Ok(status)
+        crate::models::read_status(self, with_keys).await
     }
 }

@@ -59,7 +59,10 @@ fn main() -> ExitCode {
         )
         .json()
         .try_init();
-    let rt = match tokio::runtime::Builder::new_multi_thread().enable_all().build() {
+    let rt = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
         Ok(rt) => rt,
         Err(e) => {
             eprintln!("tplink-bridge: cannot start the runtime: {e}");

@@ -505,3 +505,71 @@ pub fn mesh_and_hosts(
     }
     (mesh.into_iter().map(|(_, n)| n).collect(), hosts)
 }
+
+/// Where a status is read from: the native client, the browser client.
+pub trait ObjectSource {
+    /// `go` of an object.
+    fn get(&self, oid: &str) -> impl std::future::Future<Output = crate::Result<Object>> + Send;
+    /// `gl` of an object.
+    fn list(
+        &self,
+        oid: &str,
+    ) -> impl std::future::Future<Output = crate::Result<Vec<Object>>> + Send;
+}
+
+/// Reads a [`RouterStatus`] object by object from `source`: an object the firmware refuses
+/// (or answers in a shape we cannot read) is listed in `errors`; login, transport and session
+/// failures end the read.
+pub async fn read_status<S: ObjectSource + Sync>(
+    source: &S,
+    with_keys: bool,
+) -> crate::Result<RouterStatus> {
+    use crate::Error;
+    let mut status = RouterStatus::default();
+    let mut errors = Vec::new();
+    macro_rules! part {
+        ($call:expr, $oid:expr) => {
+            match $call.await {
+                Ok(v) => Some(v),
+                Err(e @ (Error::Refused { .. } | Error::Protocol(_))) => {
+                    errors.push(PartError::new($oid, &e));
+                    None
+                }
+                Err(e) => return Err(e),
+            }
+        };
+    }
+    let info = part!(source.get("DEV2_DEV_INFO"), "DEV2_DEV_INFO");
+    let mem = part!(source.get("DEV2_MEM_STATUS"), "DEV2_MEM_STATUS");
+    let cpu = part!(source.get("DEV2_PROC_STATUS"), "DEV2_PROC_STATUS");
+    status.device = info.map(|i| DeviceInfo::from_objects(&i, mem.as_ref(), cpu.as_ref()));
+    if let Some(w) = part!(source.list("DEV2_ADT_WAN"), "DEV2_ADT_WAN") {
+        status.wan = Wan::from_list(&w);
+    }
+    if let Some(w) = part!(source.list("DEV2_ADT_WIFI_COMMON"), "DEV2_ADT_WIFI_COMMON") {
+        status.wifi = WifiBand::from_list(&w, with_keys);
+    }
+    let hosts = part!(source.list("DEV2_HOST_ENTRY"), "DEV2_HOST_ENTRY").unwrap_or_default();
+    let nodes = part!(source.list("DEV2_WIFI_APDEV"), "DEV2_WIFI_APDEV").unwrap_or_default();
+    let radios = part!(
+        source.list("DEV2_WIFI_APDEV_RADIO"),
+        "DEV2_WIFI_APDEV_RADIO"
+    )
+    .unwrap_or_default();
+    let stations = part!(
+        source.list("DEV2_WIFI_APDEV_ASSOCDEV"),
+        "DEV2_WIFI_APDEV_ASSOCDEV"
+    )
+    .unwrap_or_default();
+    let wired = part!(
+        source.list("DEV2_WIFI_APDEV_ETHASSOCDEV"),
+        "DEV2_WIFI_APDEV_ETHASSOCDEV"
+    )
+    .unwrap_or_default();
+    (status.mesh, status.hosts) = mesh_and_hosts(&hosts, &nodes, &radios, &stations, &wired);
+    if let Some(o) = part!(source.list("DEV2_OPTC_GPON_CFG"), "DEV2_OPTC_GPON_CFG") {
+        status.optical = o.first().map(Optical::from_object);
+    }
+    status.errors = errors;
+    Ok(status)
+}

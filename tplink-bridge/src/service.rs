@@ -116,17 +116,21 @@ impl BridgeConfig {
     /// # Errors
     /// [`Error::Config`] naming what is wrong (never a value).
     pub fn from_toml(text: &str) -> crate::Result<Self> {
-        let c: BridgeConfig =
-            toml::from_str(text).map_err(|e| Error::Config(format!("bridge configuration: {}", e.message())))?;
+        let c: BridgeConfig = toml::from_str(text)
+            .map_err(|e| Error::Config(format!("bridge configuration: {}", e.message())))?;
         for r in &c.routers {
             if !r.matches.contains('/') && parse_host(&r.matches).is_none() {
-                return Err(Error::Config(format!("{:?} is neither an address nor a network", r.matches)));
+                return Err(Error::Config(format!(
+                    "{:?} is neither an address nor a network",
+                    r.matches
+                )));
             }
             if r.matches.contains('/') && r.matches.parse::<ipnet::IpNet>().is_err() {
                 return Err(Error::Config(format!("{:?} is not a network", r.matches)));
             }
             if let Some(v) = &r.variant {
-                v.parse::<Variant>().map_err(|e| Error::Config(e.to_string()))?;
+                v.parse::<Variant>()
+                    .map_err(|e| Error::Config(e.to_string()))?;
             }
         }
         Ok(c)
@@ -137,7 +141,10 @@ impl BridgeConfig {
         let ip: Option<IpAddr> = host_ip(host);
         self.routers
             .iter()
-            .find(|r| r.matches.eq_ignore_ascii_case(host) || host_ip(&r.matches).is_some_and(|a| Some(a) == ip && !host.contains(':')))
+            .find(|r| {
+                r.matches.eq_ignore_ascii_case(host)
+                    || host_ip(&r.matches).is_some_and(|a| Some(a) == ip && !host.contains(':'))
+            })
             .or_else(|| {
                 let ip = ip?;
                 self.routers.iter().find(|r| {
@@ -207,7 +214,11 @@ struct Failure(StatusCode, &'static str, String, Option<Duration>);
 
 impl IntoResponse for Failure {
     fn into_response(self) -> Response {
-        let mut r = (self.0, Json(json!({"error": {"code": self.1, "message": self.2}}))).into_response();
+        let mut r = (
+            self.0,
+            Json(json!({"error": {"code": self.1, "message": self.2}})),
+        )
+            .into_response();
         if let Some(wait) = self.3
             && let Ok(v) = HeaderValue::from_str(&wait.as_secs().max(1).to_string())
         {
@@ -276,7 +287,13 @@ impl Bridge {
 
     /// Logs every router out (call on shutdown: each holds the router's only admin slot).
     pub async fn shutdown(&self) {
-        let routers: Vec<Router> = self.routers.lock().await.drain().map(|(_, (_, r))| r).collect();
+        let routers: Vec<Router> = self
+            .routers
+            .lock()
+            .await
+            .drain()
+            .map(|(_, (_, r))| r)
+            .collect();
         for r in routers {
             if let Err(e) = r.logout().await {
                 tracing::warn!(router = %r.address(), error = %e, "logout on shutdown failed");
@@ -301,17 +318,29 @@ impl Bridge {
         if bool::from(given.as_bytes().ct_eq(token.expose_secret().as_bytes())) {
             Ok(())
         } else {
-            Err(Failure(StatusCode::UNAUTHORIZED, "unauthorized", "a bearer token is required".to_owned(), None))
+            Err(Failure(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "a bearer token is required".to_owned(),
+                None,
+            ))
         }
     }
 
     /// The session owner for `host` with the credentials of the request or the configuration.
     async fn router(&self, host: &str, headers: &HeaderMap) -> Result<Router, Failure> {
         self.authorize(headers)?;
-        let host = parse_host(host).ok_or_else(|| bad("invalid_input", format!("{host:?} is not a router address")))?;
-        let header = |n: &str| headers.get(n).and_then(|v| v.to_str().ok()).map(str::to_owned);
+        let host = parse_host(host)
+            .ok_or_else(|| bad("invalid_input", format!("{host:?} is not a router address")))?;
+        let header = |n: &str| {
+            headers
+                .get(n)
+                .and_then(|v| v.to_str().ok())
+                .map(str::to_owned)
+        };
         let rule = self.config.rule(&host);
-        let (username, password) = match (header("x-router-username"), header("x-router-password")) {
+        let (username, password) = match (header("x-router-username"), header("x-router-password"))
+        {
             (user, Some(password)) => (
                 user.or_else(|| rule.map(|r| r.credentials.username.clone()))
                     .unwrap_or_else(default_user),
@@ -359,11 +388,15 @@ impl Bridge {
 
 fn observe(route: &'static str, started: Instant, ok: bool) {
     metrics::counter!("tplink_bridge_requests_total", "route" => route, "outcome" => if ok { "ok" } else { "error" }).increment(1);
-    metrics::histogram!("tplink_bridge_request_seconds", "route" => route).record(started.elapsed().as_secs_f64());
+    metrics::histogram!("tplink_bridge_request_seconds", "route" => route)
+        .record(started.elapsed().as_secs_f64());
 }
 
 async fn render_metrics(State(b): State<Bridge>) -> impl IntoResponse {
-    ([(header::CONTENT_TYPE, "text/plain; version=0.0.4")], b.metrics.render())
+    (
+        [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],
+        b.metrics.render(),
+    )
 }
 
 #[derive(Debug, Deserialize)]
@@ -372,14 +405,31 @@ struct Keys {
     keys: bool,
 }
 
-async fn status(State(b): State<Bridge>, Path(host): Path<String>, Query(q): Query<Keys>, headers: HeaderMap) -> Result<Json<RouterStatus>, Failure> {
+async fn status(
+    State(b): State<Bridge>,
+    Path(host): Path<String>,
+    Query(q): Query<Keys>,
+    headers: HeaderMap,
+) -> Result<Json<RouterStatus>, Failure> {
     let started = Instant::now();
-    let r = async { b.router(&host, &headers).await?.status(q.keys).await.map_err(Failure::from) }.await;
+    let r = async {
+        b.router(&host, &headers)
+            .await?
+            .status(q.keys)
+            .await
+            .map_err(Failure::from)
+    }
+    .await;
     observe("status", started, r.is_ok());
     r.map(Json)
 }
 
-async fn wifi(State(b): State<Bridge>, Path(host): Path<String>, Query(q): Query<Keys>, headers: HeaderMap) -> Result<Json<Value>, Failure> {
+async fn wifi(
+    State(b): State<Bridge>,
+    Path(host): Path<String>,
+    Query(q): Query<Keys>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, Failure> {
     let started = Instant::now();
     let r = async {
         let router = b.router(&host, &headers).await?;
@@ -406,7 +456,11 @@ async fn hosts_and_mesh(router: &Router) -> Result<Value, Error> {
     Ok(json!({"hosts": hosts, "mesh": mesh}))
 }
 
-async fn hosts(State(b): State<Bridge>, Path(host): Path<String>, headers: HeaderMap) -> Result<Json<Value>, Failure> {
+async fn hosts(
+    State(b): State<Bridge>,
+    Path(host): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, Failure> {
     let started = Instant::now();
     let r = async {
         let v = hosts_and_mesh(&b.router(&host, &headers).await?).await?;
@@ -417,7 +471,11 @@ async fn hosts(State(b): State<Bridge>, Path(host): Path<String>, headers: Heade
     r.map(Json)
 }
 
-async fn mesh(State(b): State<Bridge>, Path(host): Path<String>, headers: HeaderMap) -> Result<Json<Value>, Failure> {
+async fn mesh(
+    State(b): State<Bridge>,
+    Path(host): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, Failure> {
     let started = Instant::now();
     let r = async {
         let v = hosts_and_mesh(&b.router(&host, &headers).await?).await?;
@@ -428,10 +486,18 @@ async fn mesh(State(b): State<Bridge>, Path(host): Path<String>, headers: Header
     r.map(Json)
 }
 
-async fn optical(State(b): State<Bridge>, Path(host): Path<String>, headers: HeaderMap) -> Result<Json<Value>, Failure> {
+async fn optical(
+    State(b): State<Bridge>,
+    Path(host): Path<String>,
+    headers: HeaderMap,
+) -> Result<Json<Value>, Failure> {
     let started = Instant::now();
     let r = async {
-        let list = b.router(&host, &headers).await?.list("DEV2_OPTC_GPON_CFG").await?;
+        let list = b
+            .router(&host, &headers)
+            .await?
+            .list("DEV2_OPTC_GPON_CFG")
+            .await?;
         Ok::<_, Failure>(json!({"optical": list.first().map(Optical::from_object)}))
     }
     .await;
@@ -451,15 +517,32 @@ struct ObjectCall {
     attrs: Map<String, Value>,
 }
 
-async fn objects(State(b): State<Bridge>, Path(host): Path<String>, headers: HeaderMap, body: axum::body::Bytes) -> Result<Json<Value>, Failure> {
+async fn objects(
+    State(b): State<Bridge>,
+    Path(host): Path<String>,
+    headers: HeaderMap,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, Failure> {
     let started = Instant::now();
     let r = async {
-        let call: ObjectCall = serde_json::from_slice(&body).map_err(|e| bad("invalid_input", format!("the body is not an object call: {e}")))?;
+        let call: ObjectCall = serde_json::from_slice(&body).map_err(|e| {
+            bad(
+                "invalid_input",
+                format!("the body is not an object call: {e}"),
+            )
+        })?;
         let router = b.router(&host, &headers).await?;
         let stack = call.stack.as_deref().unwrap_or(ROOT_STACK);
         let data = match call.op {
             Op::Go => Value::Object(router.get_at(&call.oid, stack).await?),
-            Op::Gl | Op::Gs => Value::Array(router.list(&call.oid).await?.into_iter().map(Value::Object).collect()),
+            Op::Gl | Op::Gs => Value::Array(
+                router
+                    .list(&call.oid)
+                    .await?
+                    .into_iter()
+                    .map(Value::Object)
+                    .collect(),
+            ),
             Op::So => {
                 router.set(&call.oid, stack, &call.attrs).await?;
                 Value::Null
@@ -473,7 +556,12 @@ async fn objects(State(b): State<Bridge>, Path(host): Path<String>, headers: Hea
                 router.action(&call.oid).await?;
                 Value::Null
             }
-            Op::Cgi => return Err(bad("invalid_input", "cgi calls (login, logout) are the bridge's own")),
+            Op::Cgi => {
+                return Err(bad(
+                    "invalid_input",
+                    "cgi calls (login, logout) are the bridge's own",
+                ));
+            }
         };
         Ok::<_, Failure>(json!({"data": data}))
     }
@@ -489,7 +577,10 @@ mod tests {
     #[test]
     fn only_a_host_and_a_port_reach_a_url() {
         assert_eq!(parse_host("192.0.2.10").as_deref(), Some("192.0.2.10"));
-        assert_eq!(parse_host("127.0.0.1:8080").as_deref(), Some("127.0.0.1:8080"));
+        assert_eq!(
+            parse_host("127.0.0.1:8080").as_deref(),
+            Some("127.0.0.1:8080")
+        );
         assert_eq!(parse_host("router.lan").as_deref(), Some("router.lan"));
         for bad in [
             "",
@@ -526,13 +617,28 @@ mod tests {
         let r = c.rule("10.20.1.5").unwrap();
         assert_eq!(r.credentials.username, "admin");
         assert!(r.take_over);
-        assert_eq!(c.rule("10.20.9.9").unwrap().credentials.password.expose_secret(), "net");
+        assert_eq!(
+            c.rule("10.20.9.9")
+                .unwrap()
+                .credentials
+                .password
+                .expose_secret(),
+            "net"
+        );
         assert!(c.rule("192.0.2.1").is_none());
         assert_eq!(c.default.as_ref().unwrap().username, "user");
         // A bad rule is refused, naming the rule, never a password.
-        let e = BridgeConfig::from_toml("[[routers]]\nmatch = \"10.0.0.0/99\"\npassword = \"s3cret\"\n").unwrap_err();
+        let e = BridgeConfig::from_toml(
+            "[[routers]]\nmatch = \"10.0.0.0/99\"\npassword = \"s3cret\"\n",
+        )
+        .unwrap_err();
         assert!(e.to_string().contains("10.0.0.0/99") && !e.to_string().contains("s3cret"));
-        assert!(BridgeConfig::from_toml("[[routers]]\nmatch = \"x\"\npassword = \"p\"\nvariant = \"rot13\"\n").is_err());
+        assert!(
+            BridgeConfig::from_toml(
+                "[[routers]]\nmatch = \"x\"\npassword = \"p\"\nvariant = \"rot13\"\n"
+            )
+            .is_err()
+        );
         // Debug never shows a password.
         assert!(!format!("{c:?}").contains("exact"));
     }

@@ -7,7 +7,10 @@ use tplink_bridge::models::{
 };
 
 fn fixtures() -> Value {
-    let p = format!("{}/tests/resources/vectors.json", env!("CARGO_MANIFEST_DIR"));
+    let p = format!(
+        "{}/tests/resources/vectors.json",
+        env!("CARGO_MANIFEST_DIR")
+    );
     let v: Value = serde_json::from_str(&std::fs::read_to_string(p).unwrap()).unwrap();
     v["default_fixtures"].clone()
 }
@@ -27,10 +30,25 @@ fn object(f: &Value, oid: &str) -> Object {
 
 #[test]
 fn macs_in_every_form_normalise_to_one() {
-    for raw in ["a0:28:84:00:00:01", "A0-28-84-00-00-01", "a028.8400.0001", "A02884000001"] {
-        assert_eq!(normalize_mac(raw).as_deref(), Some("A0:28:84:00:00:01"), "{raw}");
+    for raw in [
+        "a0:28:84:00:00:01",
+        "A0-28-84-00-00-01",
+        "a028.8400.0001",
+        "A02884000001",
+    ] {
+        assert_eq!(
+            normalize_mac(raw).as_deref(),
+            Some("A0:28:84:00:00:01"),
+            "{raw}"
+        );
     }
-    for bad in ["", "a0:28:84", "zz:28:84:00:00:01", "a0:28:84:00:00:01:02", "a0 28 84 00 00 01"] {
+    for bad in [
+        "",
+        "a0:28:84",
+        "zz:28:84:00:00:01",
+        "a0:28:84:00:00:01:02",
+        "a0 28 84 00 00 01",
+    ] {
         assert_eq!(normalize_mac(bad), None, "{bad}");
     }
 }
@@ -60,11 +78,22 @@ fn device_wifi_and_optics_in_physical_units() {
         Some(&object(&f, "DEV2_MEM_STATUS")),
         Some(&object(&f, "DEV2_PROC_STATUS")),
     );
-    assert_eq!((d.model.as_deref(), d.uptime_secs, d.cpu_percent, d.memory_percent), (Some("XX230v"), Some(86_400), Some(12), Some(50)));
+    assert_eq!(
+        (
+            d.model.as_deref(),
+            d.uptime_secs,
+            d.cpu_percent,
+            d.memory_percent
+        ),
+        (Some("XX230v"), Some(86_400), Some(12), Some(50))
+    );
     let wifi = WifiBand::from_list(&list(&f, "DEV2_ADT_WIFI_COMMON"), false);
     let bands: Vec<_> = wifi.iter().map(|w| w.band.clone().unwrap()).collect();
     assert_eq!(bands, ["2.4GHz", "5GHz"]);
-    assert!(wifi.iter().all(|w| w.key.is_none() && w.enabled == Some(true)));
+    assert!(
+        wifi.iter()
+            .all(|w| w.key.is_none() && w.enabled == Some(true))
+    );
     let o = Optical::from_object(&list(&f, "DEV2_OPTC_GPON_CFG")[0]);
     assert_eq!(o.rx_dbm, Some(-18.0), "158 × 0.1 µW");
     assert_eq!(o.tx_dbm, Some(3.0), "19953 × 0.1 µW");
@@ -86,12 +115,18 @@ fn hosts_merge_by_mac_across_tables_and_hang_on_their_mesh_node() {
     );
     // Three hosts, each once, though each appears in two tables with MACs in two forms.
     assert_eq!(hosts.len(), 3, "{hosts:#?}");
-    let phone = hosts.iter().find(|h| h.hostname.as_deref() == Some("phone")).unwrap();
+    let phone = hosts
+        .iter()
+        .find(|h| h.hostname.as_deref() == Some("phone"))
+        .unwrap();
     assert_eq!(phone.mac, "BF:75:44:00:00:02");
     assert_eq!(phone.link, Link::Wifi24);
     assert_eq!(phone.signal_dbm, Some(-55));
     assert_eq!(phone.mesh_node.as_deref(), Some("A0:28:84:00:00:01"));
-    let desktop = hosts.iter().find(|h| h.hostname.as_deref() == Some("desktop")).unwrap();
+    let desktop = hosts
+        .iter()
+        .find(|h| h.hostname.as_deref() == Some("desktop"))
+        .unwrap();
     assert_eq!(desktop.link, Link::Wired);
     assert_eq!(mesh.len(), 2);
     assert!(mesh[0].controller && !mesh[1].controller);
