@@ -279,7 +279,8 @@ impl DeviceInfo {
         let memory_percent = mem.and_then(|m| {
             let total = int(m, "total").filter(|t| *t > 0)?;
             let free = int(m, "free")?.clamp(0, total);
-            Some(((total - free) * 100 / total) as u8)
+            // i128: the router's numbers are whatever it sends.
+            u8::try_from(i128::from(total - free) * 100 / i128::from(total)).ok()
         });
         Self {
             model: text(info, "modelName"),
