@@ -6,6 +6,9 @@
 pub mod browser;
 mod client;
 pub mod crypto;
+#[cfg(feature = "emulator")]
+#[cfg_attr(docsrs, doc(cfg(feature = "emulator")))]
+pub mod emulator;
 mod error;
 pub mod models;
 pub mod protocol;
