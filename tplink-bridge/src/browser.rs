@@ -14,6 +14,10 @@ use std::time::Duration;
 
 use chromiumoxide::Page;
 use chromiumoxide::browser::{Browser, BrowserConfig};
+use chromiumoxide::cdp::browser_protocol::browser::BrowserContextId;
+use chromiumoxide::cdp::browser_protocol::target::{
+    CreateBrowserContextParams, CreateTargetParams,
+};
 use futures::StreamExt;
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Map, Value, json};
@@ -33,6 +37,26 @@ pub struct BrowserSettings {
     pub max_pages: usize,
     /// How long one `$.dm` call or the login may take (default 30 s, the UI's own limit).
     pub call_timeout: Duration,
+}
+
+impl BrowserSettings {
+    /// Sets the Chromium executable.
+    pub fn executable(mut self, path: impl Into<PathBuf>) -> Self {
+        self.executable = path.into();
+        self
+    }
+
+    /// Sets how many router pages may be open at once.
+    pub fn max_pages(mut self, n: usize) -> Self {
+        self.max_pages = n.max(1);
+        self
+    }
+
+    /// Sets how long one `$.dm` call or the login may take.
+    pub fn call_timeout(mut self, d: Duration) -> Self {
+        self.call_timeout = d;
+        self
+    }
 }
 
 impl Default for BrowserSettings {
@@ -84,7 +108,7 @@ impl std::fmt::Debug for BrowserPool {
 }
 
 fn browser_error(e: impl std::fmt::Display) -> Error {
-    Error::Protocol(format!("browser: {e}"))
+    Error::Browser(e.to_string())
 }
 
 impl BrowserPool {
@@ -119,11 +143,16 @@ impl BrowserPool {
             .id()
     }
 
-    /// Opens a page at `url` in the running browser, launching it (again) when needed.
-    async fn open(&self, url: &str) -> Result<Page> {
+    /// Opens a page at `url` in a browser context of its own (its own cookies and storage, so
+    /// that two routers' sessions never mix), launching the browser (again) when needed.
+    async fn open(&self, url: &str) -> Result<(Page, BrowserContextId)> {
         let mut running = self.inner.running.lock().await;
-        if running.as_ref().is_some_and(|r| r.handler.is_finished()) {
-            *running = None;
+        // A browser that died (its process exited, or its connection ended) is replaced.
+        let dead = running
+            .as_mut()
+            .is_some_and(|r| r.handler.is_finished() || !matches!(r.browser.try_wait(), Ok(None)));
+        if dead && let Some(old) = running.take() {
+            old.handler.abort();
         }
         if running.is_none() {
             *running = Some(self.launch().await?);
@@ -131,24 +160,52 @@ impl BrowserPool {
         let Some(r) = running.as_ref() else {
             return Err(browser_error("not running"));
         };
-        match r.browser.new_page(url).await {
-            Ok(p) => Ok(p),
-            Err(e) => {
+        let timeout = self.inner.settings.call_timeout;
+        let opened = async {
+            let ctx = r
+                .browser
+                .create_browser_context(CreateBrowserContextParams::default())
+                .await?;
+            let mut params = CreateTargetParams::new(url);
+            params.browser_context_id = Some(ctx.clone());
+            let page = r.browser.new_page(params).await?;
+            Ok::<_, chromiumoxide::error::CdpError>((page, ctx))
+        };
+        match tokio::time::timeout(timeout, opened).await {
+            Ok(Ok(p)) => Ok(p),
+            Ok(Err(e)) => {
                 // A dead browser: the next call launches a new one.
-                *running = None;
+                if let Some(old) = running.take() {
+                    old.handler.abort();
+                }
                 Err(browser_error(e))
             }
+            Err(_) => {
+                if let Some(old) = running.take() {
+                    old.handler.abort();
+                }
+                Err(Error::Timeout(timeout))
+            }
+        }
+    }
+
+    /// Closes a page and drops its context.
+    async fn close_page(&self, page: Page, ctx: BrowserContextId) {
+        let t = self.inner.settings.call_timeout;
+        let _ = tokio::time::timeout(t, page.close()).await;
+        if let Some(r) = self.inner.running.lock().await.as_ref() {
+            let _ = tokio::time::timeout(t, r.browser.dispose_browser_context(ctx)).await;
         }
     }
 
     async fn launch(&self) -> Result<Running> {
         let s = &self.inner.settings;
+        // A profile of its own per launch: Chromium refuses a profile another one holds.
+        static PROFILES: std::sync::atomic::AtomicU64 = std::sync::atomic::AtomicU64::new(0);
         let dir = std::env::temp_dir().join(format!(
             "tplink-bridge-chromium-{}-{}",
             std::process::id(),
-            self.inner
-                .launches
-                .load(std::sync::atomic::Ordering::Relaxed)
+            PROFILES.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
         ));
         let mut b = BrowserConfig::builder()
             .chrome_executable(&s.executable)
@@ -181,8 +238,11 @@ impl BrowserPool {
     /// Closes the browser (pages first).
     pub async fn shutdown(&self) {
         if let Some(mut r) = self.inner.running.lock().await.take() {
-            let _ = r.browser.close().await;
-            let _ = r.browser.wait().await;
+            let t = self.inner.settings.call_timeout;
+            if tokio::time::timeout(t, r.browser.close()).await.is_err() {
+                let _ = r.browser.kill().await;
+            }
+            let _ = tokio::time::timeout(t, r.browser.wait()).await;
             r.handler.abort();
         }
     }
@@ -226,7 +286,14 @@ pub struct BrowserRouter {
     url: String,
     password: SecretString,
     busy: BusyPolicy,
-    page: Arc<Mutex<Option<(Page, OwnedSemaphorePermit)>>>,
+    page: Arc<Mutex<Option<Session>>>,
+}
+
+/// A logged-in page: its context, and its place among the pool's pages.
+struct Session {
+    page: Page,
+    ctx: BrowserContextId,
+    _permit: OwnedSemaphorePermit,
 }
 
 impl std::fmt::Debug for BrowserRouter {
@@ -259,26 +326,35 @@ impl BrowserRouter {
     }
 
     async fn state(page: &Page) -> Option<PageState> {
-        page.evaluate(STATE_JS).await.ok()?.into_value().ok()
+        tokio::time::timeout(Duration::from_secs(2), page.evaluate(STATE_JS))
+            .await
+            .ok()?
+            .ok()?
+            .into_value()
+            .ok()
     }
 
     /// Opens the router's page and logs in through its own form.
-    async fn login(&self) -> Result<(Page, OwnedSemaphorePermit)> {
+    async fn login(&self) -> Result<Session> {
         let permit = Arc::clone(&self.pool.inner.pages)
             .acquire_owned()
             .await
             .map_err(|_| browser_error("the page pool is closed"))?;
-        let page = self.pool.open(&self.url).await?;
+        let (page, ctx) = self.pool.open(&self.url).await?;
         let timeout = self.pool.inner.settings.call_timeout;
         let result = tokio::time::timeout(timeout, self.drive_login(&page)).await;
         match result {
-            Ok(Ok(())) => Ok((page, permit)),
+            Ok(Ok(())) => Ok(Session {
+                page,
+                ctx,
+                _permit: permit,
+            }),
             Ok(Err(e)) => {
-                let _ = page.close().await;
+                self.pool.close_page(page, ctx).await;
                 Err(e)
             }
             Err(_) => {
-                let _ = page.close().await;
+                self.pool.close_page(page, ctx).await;
                 Err(Error::Timeout(timeout))
             }
         }
@@ -337,7 +413,7 @@ impl BrowserRouter {
             if slot.is_none() {
                 *slot = Some(self.login().await?);
             }
-            let Some((page, _)) = slot.as_ref() else {
+            let Some(Session { page, .. }) = slot.as_ref() else {
                 return Err(Error::SessionLost);
             };
             let mut args = json!({"oid": oid});
@@ -377,8 +453,8 @@ impl BrowserRouter {
                 .to_owned();
             // A session the router ended (403): log in again once.
             if message.contains("403") && !relogged {
-                if let Some((p, _)) = slot.take() {
-                    let _ = p.close().await;
+                if let Some(old) = slot.take() {
+                    self.pool.close_page(old.page, old.ctx).await;
                 }
                 relogged = true;
                 continue;
@@ -428,8 +504,8 @@ impl BrowserRouter {
 
     /// Closes the page (the router's session ends at its idle timeout).
     pub async fn close(&self) {
-        if let Some((p, _)) = self.page.lock().await.take() {
-            let _ = p.close().await;
+        if let Some(old) = self.page.lock().await.take() {
+            self.pool.close_page(old.page, old.ctx).await;
         }
     }
 }

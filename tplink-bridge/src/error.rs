@@ -48,6 +48,9 @@ pub enum Error {
     /// unexpected shape (`502` in the bridge service).
     #[error("protocol mismatch with the router: {0}")]
     Protocol(String),
+    /// The browser of the browser client failed (launch, page, evaluation).
+    #[error("browser: {0}")]
+    Browser(String),
     /// The router answered an HTTP error status.
     #[error("the router answered HTTP {status}")]
     Http {
@@ -79,6 +82,7 @@ impl Error {
             Error::Refused { .. } => "refused",
             Error::Protocol(_) => "protocol_mismatch",
             Error::Http { .. } => "http_error",
+            Error::Browser(_) => "browser",
             Error::Timeout(_) => "timeout",
             Error::Transport(_) => "unreachable",
             Error::InvalidInput(_) => "invalid_input",

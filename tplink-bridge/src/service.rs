@@ -235,7 +235,7 @@ impl From<Error> for Failure {
             Error::LockedOut { .. } => StatusCode::LOCKED,
             Error::Busy | Error::SessionLost => StatusCode::CONFLICT,
             Error::Refused { .. } => StatusCode::UNPROCESSABLE_ENTITY,
-            Error::Protocol(_) | Error::Http { .. } => StatusCode::BAD_GATEWAY,
+            Error::Protocol(_) | Error::Http { .. } | Error::Browser(_) => StatusCode::BAD_GATEWAY,
             Error::Timeout(_) | Error::Transport(_) => StatusCode::GATEWAY_TIMEOUT,
             Error::InvalidInput(_) | Error::Config(_) => StatusCode::BAD_REQUEST,
         };

@@ -24,7 +24,10 @@ fn router(emu: &Emulator) -> Router {
 }
 
 fn attrs(v: Value) -> Map<String, Value> {
-    v.as_object().unwrap().clone()
+    match v {
+        Value::Object(m) => m,
+        other => panic!("{other} is not an object"),
+    }
 }
 
 #[tokio::test]
@@ -34,7 +37,10 @@ async fn the_whole_status_then_logout_frees_the_slot() {
     let s = r.status(false).await.unwrap();
     assert!(s.errors.is_empty(), "{:?}", s.errors);
     let d = s.device.as_ref().unwrap();
-    assert_eq!((d.model.as_deref(), d.cpu_percent, d.memory_percent), (Some("XX230v"), Some(12), Some(50)));
+    assert_eq!(
+        (d.model.as_deref(), d.cpu_percent, d.memory_percent),
+        (Some("XX230v"), Some(12), Some(50))
+    );
     let active: Vec<_> = s.wan.iter().filter(|w| w.active).collect();
     assert_eq!(active.len(), 1);
     assert_eq!(active[0].ipv4.as_deref(), Some("100.64.10.20"));
@@ -58,32 +64,67 @@ async fn the_whole_status_then_logout_frees_the_slot() {
 async fn writes_read_back_and_unknown_objects_are_refused() {
     let emu = emulator(EmulatorConfig::default()).await;
     let r = router(&emu);
-    r.set("DEV2_ADT_WIFI_COMMON", "2,0,0,0,0,0", &attrs(json!({"primaryEnable": false, "channel": 44})))
-        .await
-        .unwrap();
+    r.set(
+        "DEV2_ADT_WIFI_COMMON",
+        "2,0,0,0,0,0",
+        &attrs(json!({"primaryEnable": false, "channel": 44})),
+    )
+    .await
+    .unwrap();
     let wifi = r.list("DEV2_ADT_WIFI_COMMON").await.unwrap();
     assert_eq!(wifi[1]["primaryEnable"], "0");
     assert_eq!(wifi[1]["channel"], "44");
-    assert_eq!(emu.fixture("DEV2_ADT_WIFI_COMMON").unwrap()[1]["channel"], "44");
+    assert_eq!(
+        emu.fixture("DEV2_ADT_WIFI_COMMON").unwrap()[1]["channel"],
+        "44"
+    );
     let err = r.list("DEV2_NOT_THERE").await.unwrap_err();
     assert!(matches!(err, Error::Refused { code: 71011, .. }), "{err:?}");
     // Refused before sending: a factory reset, a malformed stack, a nested value.
-    assert!(matches!(r.action("ACT_FACTORY_RESET").await, Err(Error::InvalidInput(_))));
-    assert!(matches!(r.set("DEV2_ADT_WAN", "1,0", &Map::new()).await, Err(Error::InvalidInput(_))));
     assert!(matches!(
-        r.set("DEV2_ADT_WAN", "1,0,0,0,0,0", &attrs(json!({"x": {"y": 1}}))).await,
+        r.action("ACT_FACTORY_RESET").await,
         Err(Error::InvalidInput(_))
     ));
-    assert!(matches!(r.get("DEV2 DEV").await, Err(Error::InvalidInput(_))));
+    assert!(matches!(
+        r.set("DEV2_ADT_WAN", "1,0", &Map::new()).await,
+        Err(Error::InvalidInput(_))
+    ));
+    assert!(matches!(
+        r.set(
+            "DEV2_ADT_WAN",
+            "1,0,0,0,0,0",
+            &attrs(json!({"x": {"y": 1}}))
+        )
+        .await,
+        Err(Error::InvalidInput(_))
+    ));
+    assert!(matches!(
+        r.get("DEV2 DEV").await,
+        Err(Error::InvalidInput(_))
+    ));
     // Static DHCP leases: add, duplicate, delete.
     emu.set_fixture("DEV2_DHCPV4_POOL_STATICADDR", &json!([]));
-    let lease = attrs(json!({"enable": "1", "chaddr": "AA:BB:CC:00:00:01", "yiaddr": "192.168.1.50"}));
-    let stack = r.add("DEV2_DHCPV4_POOL_STATICADDR", "1,0,0,0,0,0", &lease).await.unwrap();
+    let lease =
+        attrs(json!({"enable": "1", "chaddr": "AA:BB:CC:00:00:01", "yiaddr": "192.168.1.50"}));
+    let stack = r
+        .add("DEV2_DHCPV4_POOL_STATICADDR", "1,0,0,0,0,0", &lease)
+        .await
+        .unwrap();
     assert_eq!(stack, "1,1,0,0,0,0");
-    let dup = r.add("DEV2_DHCPV4_POOL_STATICADDR", "1,0,0,0,0,0", &lease).await.unwrap_err();
+    let dup = r
+        .add("DEV2_DHCPV4_POOL_STATICADDR", "1,0,0,0,0,0", &lease)
+        .await
+        .unwrap_err();
     assert!(matches!(dup, Error::Refused { code: 5024, .. }), "{dup:?}");
-    r.delete("DEV2_DHCPV4_POOL_STATICADDR", &stack).await.unwrap();
-    assert!(r.list("DEV2_DHCPV4_POOL_STATICADDR").await.unwrap().is_empty());
+    r.delete("DEV2_DHCPV4_POOL_STATICADDR", &stack)
+        .await
+        .unwrap();
+    assert!(
+        r.list("DEV2_DHCPV4_POOL_STATICADDR")
+            .await
+            .unwrap()
+            .is_empty()
+    );
 }
 
 #[tokio::test]
@@ -112,7 +153,10 @@ async fn one_admin_session_busy_takeover_and_eviction() {
         .unwrap();
     strict.get("DEV2_DEV_INFO").await.unwrap();
     emu.evict();
-    assert!(matches!(strict.get("DEV2_DEV_INFO").await, Err(Error::SessionLost)));
+    assert!(matches!(
+        strict.get("DEV2_DEV_INFO").await,
+        Err(Error::SessionLost)
+    ));
     // Evicted by a human who left again: the owner logs in again, exactly once.
     let r = router(&emu);
     r.get("DEV2_DEV_INFO").await.unwrap();
@@ -131,7 +175,10 @@ async fn wrong_passwords_stop_before_the_routers_lock_out() {
         .unwrap();
     for _ in 0..3 {
         let e = r.get("DEV2_DEV_INFO").await.unwrap_err();
-        assert!(matches!(e, Error::BadCredentials { admin_hint: false }), "{e:?}");
+        assert!(
+            matches!(e, Error::BadCredentials { admin_hint: false }),
+            "{e:?}"
+        );
     }
     assert_eq!(emu.login_failures(), 3);
     // The fourth call never reaches the router: the router (locking at 5) is never locked.
@@ -143,7 +190,10 @@ async fn wrong_passwords_stop_before_the_routers_lock_out() {
     assert_eq!(emu.login_failures(), 3);
     assert!(!emu.locked_out());
     // `admin` on a JSON-dialect router: the hint says to try `user`.
-    let admin = Router::builder(emu.url().as_str(), PASSWORD).username("admin").build().unwrap();
+    let admin = Router::builder(emu.url().as_str(), PASSWORD)
+        .username("admin")
+        .build()
+        .unwrap();
     let e = admin.get("DEV2_DEV_INFO").await.unwrap_err();
     assert!(matches!(e, Error::BadCredentials { admin_hint: true }));
     assert!(e.to_string().contains("`user`"));
@@ -153,7 +203,10 @@ async fn wrong_passwords_stop_before_the_routers_lock_out() {
 #[tokio::test]
 async fn a_1024_bit_key_and_an_unquoted_seq_work() {
     let emu = emulator(EmulatorConfig {
-        rsa_key: RsaKey::Generated { bits: 1024, seed: 7 },
+        rsa_key: RsaKey::Generated {
+            bits: 1024,
+            seed: 7,
+        },
         seq_quoted: false,
         ..EmulatorConfig::default()
     })
@@ -175,7 +228,12 @@ async fn gcm_is_detected_in_at_most_three_login_attempts_and_remembered() {
         let r = router(&emu);
         r.get("DEV2_DEV_INFO").await.unwrap();
         assert_eq!(r.variant().await, Some(Variant::Gcm));
-        let logins = emu.requests().iter().filter(|q| q.path == "/cgi_gdpr").count() - 1;
+        let logins = emu
+            .requests()
+            .iter()
+            .filter(|q| q.path == "/cgi_gdpr")
+            .count()
+            - 1;
         assert!(logins <= 3, "{logins} login attempts");
         // The CBC probe did not count as a failed password.
         assert_eq!(emu.login_failures(), 0);
@@ -183,8 +241,15 @@ async fn gcm_is_detected_in_at_most_three_login_attempts_and_remembered() {
         emu.evict();
         emu.clear_requests();
         r.get("DEV2_DEV_INFO").await.unwrap();
-        let posts = emu.requests().iter().filter(|q| q.path == "/cgi_gdpr").count();
-        assert_eq!(posts, 3, "the failed command, one GCM login, the command again");
+        let posts = emu
+            .requests()
+            .iter()
+            .filter(|q| q.path == "/cgi_gdpr")
+            .count();
+        assert_eq!(
+            posts, 3,
+            "the failed command, one GCM login, the command again"
+        );
     }
 }
 
@@ -199,11 +264,21 @@ async fn transient_errors_are_retried_three_times_at_most_and_hangs_time_out() {
     r.get("DEV2_DEV_INFO").await.unwrap();
     emu.set_fault(Fault::Http500, 5);
     let e = r.get("DEV2_DEV_INFO").await.unwrap_err();
-    assert!(matches!(e, Error::Http { status } if status.as_u16() == 500), "{e:?}");
+    assert!(
+        matches!(e, Error::Http { status } if status.as_u16() == 500),
+        "{e:?}"
+    );
     emu.clear_faults();
     // A write is never replayed.
     emu.set_fault(Fault::Http500, 1);
-    let e = r.set("DEV2_ADT_WIFI_COMMON", "1,0,0,0,0,0", &attrs(json!({"channel": "1"}))).await.unwrap_err();
+    let e = r
+        .set(
+            "DEV2_ADT_WIFI_COMMON",
+            "1,0,0,0,0,0",
+            &attrs(json!({"channel": "1"})),
+        )
+        .await
+        .unwrap_err();
     assert!(matches!(e, Error::Http { .. }), "{e:?}");
     emu.clear_faults();
     // A body that never comes: a timeout, not a hang.
@@ -246,9 +321,25 @@ async fn an_unreachable_router_and_a_bad_address_are_typed_errors() {
         .build()
         .unwrap();
     let e = dead.get("DEV2_DEV_INFO").await.unwrap_err();
-    assert!(matches!(e, Error::Transport(_) | Error::Timeout(_)), "{e:?}");
-    assert_eq!(e.code(), if matches!(e, Error::Timeout(_)) { "timeout" } else { "unreachable" });
+    assert!(
+        matches!(e, Error::Transport(_) | Error::Timeout(_)),
+        "{e:?}"
+    );
+    assert_eq!(
+        e.code(),
+        if matches!(e, Error::Timeout(_)) {
+            "timeout"
+        } else {
+            "unreachable"
+        }
+    );
     for bad in ["", "ftp://x", "http://user:pw@192.0.2.1"] {
-        assert!(matches!(Router::builder(bad, PASSWORD).build(), Err(Error::Config(_))), "{bad}");
+        assert!(
+            matches!(
+                Router::builder(bad, PASSWORD).build(),
+                Err(Error::Config(_))
+            ),
+            "{bad}"
+        );
     }
 }
