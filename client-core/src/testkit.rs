@@ -67,7 +67,13 @@ impl FakeServer {
     /// Binds `127.0.0.1:0` and serves `app` until the last handle is dropped. Must be called
     /// inside a tokio runtime.
     pub async fn start(app: axum::Router) -> std::io::Result<Self> {
-        let listener = tokio::net::TcpListener::bind((Ipv4Addr::LOCALHOST, 0)).await?;
+        Self::start_on(app, (Ipv4Addr::LOCALHOST, 0).into()).await
+    }
+
+    /// Like [`start`](Self::start), on `addr` (a fake that must be reachable at a fixed or
+    /// chosen address: an emulator started from the command line, a sandbox).
+    pub async fn start_on(app: axum::Router, addr: std::net::SocketAddr) -> std::io::Result<Self> {
+        let listener = tokio::net::TcpListener::bind(addr).await?;
         let addr = listener.local_addr()?;
         let url = Url::parse(&format!("http://{addr}/")).map_err(std::io::Error::other)?;
         let (stop, mut stopped) = watch::channel(false);

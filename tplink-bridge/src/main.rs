@@ -6,6 +6,7 @@ use std::path::PathBuf;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use tplink_bridge::emulator::{Account, Emulator, EmulatorConfig, Role};
 use tplink_bridge::service::{Bridge, BridgeConfig};
 
 /// TP-Link ISP routers: the bridge service and an emulator.
@@ -131,6 +132,29 @@ async fn run(command: Command) -> Result<(), String> {
             bridge.shutdown().await;
             Ok(())
         }
-        Command::Emulate { .. } => Err("the emulator subcommand is not built yet".to_owned()),
+        Command::Emulate {
+            listen,
+            user,
+            password,
+            crypto,
+            seed,
+        } => {
+            let variant = crypto
+                .parse()
+                .map_err(|e: tplink_bridge::crypto::CryptoError| e.to_string())?;
+            let config = EmulatorConfig {
+                variant,
+                accounts: vec![Account::new(user, password, Role::User)],
+                seed,
+                ..EmulatorConfig::default()
+            };
+            let emu = Emulator::start_on(config, listen)
+                .await
+                .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
+            println!("{}", emu.url());
+            shutdown_signal().await;
+            emu.shutdown();
+            Ok(())
+        }
     }
 }

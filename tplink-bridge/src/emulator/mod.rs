@@ -325,7 +325,16 @@ impl fmt::Debug for Emulator {
 impl Emulator {
     /// Starts a router on `127.0.0.1:0` (inside a tokio runtime). Fails when the port cannot
     /// be bound or the configured key is unusable.
-    pub async fn start(mut config: EmulatorConfig) -> std::io::Result<Self> {
+    pub async fn start(config: EmulatorConfig) -> std::io::Result<Self> {
+        Self::start_on(config, (std::net::Ipv4Addr::LOCALHOST, 0).into()).await
+    }
+
+    /// Like [`start`](Self::start), listening on `addr` (the `emulate` subcommand's
+    /// `--listen`; a sandbox that gives each router an address of its own).
+    pub async fn start_on(
+        mut config: EmulatorConfig,
+        addr: std::net::SocketAddr,
+    ) -> std::io::Result<Self> {
         let invalid = |e: CryptoError| std::io::Error::new(std::io::ErrorKind::InvalidInput, e);
         let rsa = match &config.rsa_key {
             RsaKey::Test => test_key().map_err(invalid)?,
@@ -357,7 +366,7 @@ impl Emulator {
         let app = axum::Router::new()
             .fallback(server::handle)
             .with_state(Arc::clone(&shared));
-        let server = FakeServer::start(app).await?;
+        let server = FakeServer::start_on(app, addr).await?;
         Ok(Self {
             shared,
             server,
