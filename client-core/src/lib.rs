@@ -6,6 +6,9 @@ pub mod decode;
 pub mod limit;
 pub mod redact;
 pub mod retry;
+#[cfg(feature = "signal")]
+#[cfg_attr(docsrs, doc(cfg(feature = "signal")))]
+pub mod signal;
 #[cfg(feature = "testkit")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
 pub mod testkit;
@@ -16,4 +19,6 @@ pub use decode::{DecodeError, decode_json};
 pub use limit::ConcurrencyLimit;
 pub use redact::sensitive_header;
 pub use retry::{RetryConfig, TimeoutConfig, Transient, retry, should_retry};
+#[cfg(feature = "signal")]
+pub use signal::shutdown_signal;
 pub use url::{UrlError, base_url, join};

@@ -319,13 +319,10 @@ impl Router {
         if let Some(b) = body {
             rb = rb.header(CONTENT_TYPE, "text/plain").body(b);
         }
-        let resp = rb.send().await.map_err(|e| {
-            if e.is_timeout() {
-                Error::Timeout(inner.timeout)
-            } else {
-                Error::Transport(e.without_url())
-            }
-        })?;
+        let resp = rb
+            .send()
+            .await
+            .map_err(|e| transport_error(e, inner.timeout))?;
         let status = resp.status();
         let sid = resp
             .headers()
@@ -337,13 +334,10 @@ impl Router {
                 let v = v.split(';').next()?.trim();
                 (!v.is_empty() && v != "deleted").then(|| v.to_owned())
             });
-        let bytes = resp.bytes().await.map_err(|e| {
-            if e.is_timeout() {
-                Error::Timeout(inner.timeout)
-            } else {
-                Error::Transport(e.without_url())
-            }
-        })?;
+        let bytes = resp
+            .bytes()
+            .await
+            .map_err(|e| transport_error(e, inner.timeout))?;
         Ok(Reply {
             status,
             sid,
@@ -729,6 +723,15 @@ impl Router {
             200 | 403 => Ok(()),
             _ => Err(Error::Http { status: r.status }),
         }
+    }
+}
+
+/// A failed send or read: a timeout, or the router out of reach (the URL left out).
+fn transport_error(e: reqwest::Error, timeout: Duration) -> Error {
+    if e.is_timeout() {
+        Error::Timeout(timeout)
+    } else {
+        Error::Transport(e.without_url())
     }
 }
 

@@ -79,27 +79,6 @@ fn main() -> ExitCode {
     }
 }
 
-async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! {
-        () = ctrl_c => {}
-        () = term => {}
-    }
-}
-
 async fn run(command: Command) -> Result<(), String> {
     match command {
         Command::Serve {
@@ -126,7 +105,7 @@ async fn run(command: Command) -> Result<(), String> {
             println!("http://{addr}");
             tracing::info!(%addr, "tplink-bridge serving");
             axum::serve(listener, bridge.routes())
-                .with_graceful_shutdown(shutdown_signal())
+                .with_graceful_shutdown(gigafibre_client_core::shutdown_signal())
                 .await
                 .map_err(|e| e.to_string())?;
             bridge.shutdown().await;
@@ -152,7 +131,7 @@ async fn run(command: Command) -> Result<(), String> {
                 .await
                 .map_err(|e| format!("cannot listen on {listen}: {e}"))?;
             println!("{}", emu.url());
-            shutdown_signal().await;
+            gigafibre_client_core::shutdown_signal().await;
             emu.shutdown();
             Ok(())
         }

@@ -386,6 +386,17 @@ impl Bridge {
     }
 }
 
+/// Runs a route's work, counting and timing it.
+async fn timed<T>(
+    route: &'static str,
+    work: impl std::future::Future<Output = Result<T, Failure>>,
+) -> Result<Json<T>, Failure> {
+    let started = Instant::now();
+    let r = work.await;
+    observe(route, started, r.is_ok());
+    r.map(Json)
+}
+
 fn observe(route: &'static str, started: Instant, ok: bool) {
     metrics::counter!("tplink_bridge_requests_total", "route" => route, "outcome" => if ok { "ok" } else { "error" }).increment(1);
     metrics::histogram!("tplink_bridge_request_seconds", "route" => route)
@@ -411,17 +422,14 @@ async fn status(
     Query(q): Query<Keys>,
     headers: HeaderMap,
 ) -> Result<Json<RouterStatus>, Failure> {
-    let started = Instant::now();
-    let r = async {
+    timed("status", async {
         b.router(&host, &headers)
             .await?
             .status(q.keys)
             .await
             .map_err(Failure::from)
-    }
-    .await;
-    observe("status", started, r.is_ok());
-    r.map(Json)
+    })
+    .await
 }
 
 async fn wifi(
@@ -430,15 +438,12 @@ async fn wifi(
     Query(q): Query<Keys>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, Failure> {
-    let started = Instant::now();
-    let r = async {
+    timed("wifi", async {
         let router = b.router(&host, &headers).await?;
         let list = router.list("DEV2_ADT_WIFI_COMMON").await?;
         Ok::<_, Failure>(json!({"wifi": crate::models::WifiBand::from_list(&list, q.keys)}))
-    }
-    .await;
-    observe("wifi", started, r.is_ok());
-    r.map(Json)
+    })
+    .await
 }
 
 async fn hosts_and_mesh(router: &Router) -> Result<Value, Error> {
@@ -461,14 +466,11 @@ async fn hosts(
     Path(host): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, Failure> {
-    let started = Instant::now();
-    let r = async {
+    timed("hosts", async {
         let v = hosts_and_mesh(&b.router(&host, &headers).await?).await?;
         Ok::<_, Failure>(json!({"hosts": v["hosts"]}))
-    }
-    .await;
-    observe("hosts", started, r.is_ok());
-    r.map(Json)
+    })
+    .await
 }
 
 async fn mesh(
@@ -476,14 +478,11 @@ async fn mesh(
     Path(host): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, Failure> {
-    let started = Instant::now();
-    let r = async {
+    timed("mesh", async {
         let v = hosts_and_mesh(&b.router(&host, &headers).await?).await?;
         Ok::<_, Failure>(json!({"mesh": v["mesh"]}))
-    }
-    .await;
-    observe("mesh", started, r.is_ok());
-    r.map(Json)
+    })
+    .await
 }
 
 async fn optical(
@@ -491,18 +490,15 @@ async fn optical(
     Path(host): Path<String>,
     headers: HeaderMap,
 ) -> Result<Json<Value>, Failure> {
-    let started = Instant::now();
-    let r = async {
+    timed("optical", async {
         let list = b
             .router(&host, &headers)
             .await?
             .list("DEV2_OPTC_GPON_CFG")
             .await?;
         Ok::<_, Failure>(json!({"optical": list.first().map(Optical::from_object)}))
-    }
-    .await;
-    observe("optical", started, r.is_ok());
-    r.map(Json)
+    })
+    .await
 }
 
 /// A raw read or write.
@@ -523,8 +519,7 @@ async fn objects(
     headers: HeaderMap,
     body: axum::body::Bytes,
 ) -> Result<Json<Value>, Failure> {
-    let started = Instant::now();
-    let r = async {
+    timed("objects", async {
         let call: ObjectCall = serde_json::from_slice(&body).map_err(|e| {
             bad(
                 "invalid_input",
@@ -564,10 +559,8 @@ async fn objects(
             }
         };
         Ok::<_, Failure>(json!({"data": data}))
-    }
-    .await;
-    observe("objects", started, r.is_ok());
-    r.map(Json)
+    })
+    .await
 }
 
 #[cfg(test)]
