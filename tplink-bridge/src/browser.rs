@@ -519,3 +519,77 @@ impl ObjectSource for BrowserRouter {
         BrowserRouter::list(self, oid).await
     }
 }
+
+/// Which client read a router.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, serde::Serialize)]
+#[serde(rename_all = "lowercase")]
+#[non_exhaustive]
+pub enum Backend {
+    /// The native client.
+    Native,
+    /// The browser client.
+    Browser,
+}
+
+/// A router with both clients in front of it: the native one by default, the browser one for
+/// router models known to need it ([`prefer_browser`](Self::prefer_browser)) or once the native
+/// client met a crypto it does not speak (a protocol mismatch at login) — remembered, so that
+/// the router is not probed again. Never both at once: a router admits one session.
+#[derive(Debug)]
+pub struct FallbackRouter {
+    native: crate::Router,
+    browser: BrowserRouter,
+    chosen: Mutex<Option<Backend>>,
+}
+
+impl FallbackRouter {
+    /// Both clients for one router.
+    pub fn new(native: crate::Router, browser: BrowserRouter) -> Self {
+        Self {
+            native,
+            browser,
+            chosen: Mutex::new(None),
+        }
+    }
+
+    /// Use the browser from the start (a router model whose crypto the native client lacks).
+    pub fn prefer_browser(self) -> Self {
+        Self {
+            chosen: Mutex::new(Some(Backend::Browser)),
+            ..self
+        }
+    }
+
+    /// The client in use, once chosen.
+    pub async fn backend(&self) -> Option<Backend> {
+        *self.chosen.lock().await
+    }
+
+    /// The router's own view, and which client read it.
+    pub async fn status(&self, with_keys: bool) -> Result<(RouterStatus, Backend)> {
+        let mut chosen = self.chosen.lock().await;
+        if *chosen == Some(Backend::Browser) {
+            return Ok((self.browser.status(with_keys).await?, Backend::Browser));
+        }
+        match self.native.status(with_keys).await {
+            Ok(s) => {
+                *chosen = Some(Backend::Native);
+                Ok((s, Backend::Native))
+            }
+            // The native client could not speak this router's crypto: the page can.
+            Err(Error::Protocol(reason)) if chosen.is_none() => {
+                tracing::info!(router = %self.native.address(), %reason, "falling back to the browser client");
+                let s = self.browser.status(with_keys).await?;
+                *chosen = Some(Backend::Browser);
+                Ok((s, Backend::Browser))
+            }
+            Err(e) => Err(e),
+        }
+    }
+
+    /// Logs out or closes whichever client holds the session.
+    pub async fn close(&self) {
+        let _ = self.native.logout().await;
+        self.browser.close().await;
+    }
+}

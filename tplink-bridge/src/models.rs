@@ -519,8 +519,8 @@ pub trait ObjectSource {
 }
 
 /// Reads a [`RouterStatus`] object by object from `source`: an object the firmware refuses
-/// (or answers in a shape we cannot read) is listed in `errors`; login, transport and session
-/// failures end the read.
+/// (or, after the first, answers in a shape we cannot read) is listed in `errors`; login,
+/// transport and session failures end the read.
 pub async fn read_status<S: ObjectSource + Sync>(
     source: &S,
     with_keys: bool,
@@ -540,7 +540,16 @@ pub async fn read_status<S: ObjectSource + Sync>(
             }
         };
     }
-    let info = part!(source.get("DEV2_DEV_INFO"), "DEV2_DEV_INFO");
+    // The first read logs in: any failure but a refused object ends the read (a crypto the
+    // client does not speak must surface, not hide among the parts).
+    let info = match source.get("DEV2_DEV_INFO").await {
+        Ok(v) => Some(v),
+        Err(e @ Error::Refused { .. }) => {
+            errors.push(PartError::new("DEV2_DEV_INFO", &e));
+            None
+        }
+        Err(e) => return Err(e),
+    };
     let mem = part!(source.get("DEV2_MEM_STATUS"), "DEV2_MEM_STATUS");
     let cpu = part!(source.get("DEV2_PROC_STATUS"), "DEV2_PROC_STATUS");
     status.device = info.map(|i| DeviceInfo::from_objects(&i, mem.as_ref(), cpu.as_ref()));

@@ -109,3 +109,46 @@ async fn busy_router_wrong_password_and_a_browser_that_dies() {
     assert_eq!(pool.launches(), 2);
     pool.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_browser_takes_over_when_the_native_crypto_does_not_match() {
+    use tplink_bridge::browser::{Backend, FallbackRouter};
+    // A GCM router, and a native client pinned to CBC: its login cannot be read.
+    let emu = Emulator::start(EmulatorConfig {
+        variant: Variant::Gcm,
+        ..EmulatorConfig::default()
+    })
+    .await
+    .unwrap();
+    let native = Router::builder(emu.url().as_str(), PASSWORD)
+        .variant(Variant::Cbc)
+        .build()
+        .unwrap();
+    let pool = pool();
+    let r = FallbackRouter::new(native, pool.router(emu.url().as_str(), PASSWORD).unwrap());
+    let (status, backend) = r.status(false).await.unwrap();
+    assert_eq!(backend, Backend::Browser);
+    assert_eq!(status.device.unwrap().model.as_deref(), Some("XX230v"));
+    assert_eq!(
+        emu.login_failures(),
+        0,
+        "the mismatched probe was no password failure"
+    );
+    // Remembered: the next read goes straight to the page.
+    let logins = emu.logins();
+    let (_, backend) = r.status(false).await.unwrap();
+    assert_eq!((backend, emu.logins()), (Backend::Browser, logins));
+    r.close().await;
+
+    // A router the native client speaks stays native.
+    let cbc = Emulator::start(EmulatorConfig::default()).await.unwrap();
+    let r = FallbackRouter::new(
+        Router::builder(cbc.url().as_str(), PASSWORD)
+            .build()
+            .unwrap(),
+        pool.router(cbc.url().as_str(), PASSWORD).unwrap(),
+    );
+    assert_eq!(r.status(false).await.unwrap().1, Backend::Native);
+    r.close().await;
+    pool.shutdown().await;
+}
