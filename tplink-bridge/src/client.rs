@@ -809,3 +809,84 @@ impl Router {
         crate::models::read_status(self, with_keys).await
     }
 }
+
+/// Session owners for many routers, one per address: what a service in front of a fleet (the
+/// bridge, the hub) holds. Cheap to clone; clones share the owners.
+#[derive(Clone)]
+pub struct Routers {
+    http: reqwest::Client,
+    owners: Arc<Mutex<std::collections::HashMap<String, (String, Router)>>>,
+}
+
+impl std::fmt::Debug for Routers {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Routers").finish_non_exhaustive()
+    }
+}
+
+impl Routers {
+    /// An empty registry whose routers share `http` (one connection pool).
+    pub fn new(http: reqwest::Client) -> Self {
+        Self {
+            http,
+            owners: Arc::new(Mutex::new(std::collections::HashMap::new())),
+        }
+    }
+
+    /// The session owner of `address` for these credentials: the existing one, or a new one
+    /// built with `configure` (busy policy, variant, …). New credentials for an address replace
+    /// its owner, whose session is logged out.
+    pub async fn get(
+        &self,
+        address: &str,
+        username: &str,
+        password: SecretString,
+        configure: impl FnOnce(RouterBuilder) -> RouterBuilder,
+    ) -> Result<Router> {
+        let fingerprint = credential_hash(username, password.expose_secret());
+        let mut owners = self.owners.lock().await;
+        if let Some((fp, r)) = owners.get(address)
+            && *fp == fingerprint
+        {
+            return Ok(r.clone());
+        }
+        let builder = Router::builder(address, password)
+            .username(username)
+            .http_client(self.http.clone());
+        let router = configure(builder).build()?;
+        if let Some((_, old)) = owners.insert(address.to_owned(), (fingerprint, router.clone())) {
+            // Best effort: a new login frees the slot anyway.
+            tokio::spawn(async move {
+                let _ = old.logout().await;
+            });
+        }
+        Ok(router)
+    }
+
+    /// How many routers have an owner.
+    pub async fn len(&self) -> usize {
+        self.owners.lock().await.len()
+    }
+
+    /// Whether no router has an owner.
+    pub async fn is_empty(&self) -> bool {
+        self.owners.lock().await.is_empty()
+    }
+
+    /// Logs every router out and forgets them (on shutdown: each holds the router's only
+    /// admin slot).
+    pub async fn shutdown(&self) {
+        let routers: Vec<Router> = self
+            .owners
+            .lock()
+            .await
+            .drain()
+            .map(|(_, (_, r))| r)
+            .collect();
+        for r in routers {
+            if let Err(e) = r.logout().await {
+                tracing::warn!(router = %r.address(), error = %e, "logout on shutdown failed");
+            }
+        }
+    }
+}

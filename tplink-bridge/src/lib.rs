@@ -16,6 +16,6 @@ pub mod protocol;
 #[cfg_attr(docsrs, doc(cfg(feature = "service")))]
 pub mod service;
 
-pub use client::{BusyPolicy, Router, RouterBuilder};
+pub use client::{BusyPolicy, Router, RouterBuilder, Routers};
 pub use error::{Error, Result};
 pub use models::RouterStatus;

@@ -18,7 +18,6 @@
 //! (with `Retry-After`), busy or session taken 409, router refused the object 422, router
 //! unreachable or slow 504, protocol mismatch 502, bad input 400.
 
-use std::collections::HashMap;
 use std::net::IpAddr;
 use std::sync::{Arc, OnceLock};
 use std::time::{Duration, Instant};
@@ -33,12 +32,11 @@ use secrecy::{ExposeSecret, SecretString};
 use serde::Deserialize;
 use serde_json::{Map, Value, json};
 use subtle::ConstantTimeEq;
-use tokio::sync::Mutex;
 
 use crate::crypto::Variant;
 use crate::models::{Optical, mesh_and_hosts};
 use crate::protocol::{Op, ROOT_STACK};
-use crate::{BusyPolicy, Error, Router, RouterStatus};
+use crate::{BusyPolicy, Error, Router, RouterStatus, Routers};
 
 /// Credentials for a router.
 #[derive(Clone, Deserialize)]
@@ -185,8 +183,7 @@ fn host_ip(host: &str) -> Option<IpAddr> {
 #[derive(Clone)]
 pub struct Bridge {
     config: Arc<BridgeConfig>,
-    routers: Arc<Mutex<HashMap<String, (String, Router)>>>,
-    http: reqwest::Client,
+    routers: Routers,
     metrics: PrometheusHandle,
 }
 
@@ -265,8 +262,7 @@ impl Bridge {
             .map_err(|e| Error::Config(format!("HTTP client: {e}")))?;
         Ok(Self {
             config: Arc::new(config),
-            routers: Arc::new(Mutex::new(HashMap::new())),
-            http,
+            routers: Routers::new(http),
             metrics: metrics_handle(),
         })
     }
@@ -287,23 +283,12 @@ impl Bridge {
 
     /// Logs every router out (call on shutdown: each holds the router's only admin slot).
     pub async fn shutdown(&self) {
-        let routers: Vec<Router> = self
-            .routers
-            .lock()
-            .await
-            .drain()
-            .map(|(_, (_, r))| r)
-            .collect();
-        for r in routers {
-            if let Err(e) = r.logout().await {
-                tracing::warn!(router = %r.address(), error = %e, "logout on shutdown failed");
-            }
-        }
+        self.routers.shutdown().await;
     }
 
     /// How many routers have a session owner now.
     pub async fn routers(&self) -> usize {
-        self.routers.lock().await.len()
+        self.routers.len().await
     }
 
     fn authorize(&self, headers: &HeaderMap) -> Result<(), Failure> {
@@ -356,33 +341,24 @@ impl Bridge {
                 (c.username.clone(), c.password.clone())
             }
         };
-        // One session owner per router; new credentials replace it (after a logout).
-        let fingerprint = crate::crypto::credential_hash(&username, password.expose_secret());
-        let mut routers = self.routers.lock().await;
-        if let Some((fp, r)) = routers.get(&host)
-            && *fp == fingerprint
-        {
-            return Ok(r.clone());
-        }
-        let mut b = Router::builder(host.clone(), password)
-            .username(username)
-            .http_client(self.http.clone());
-        if let Some(rule) = rule {
-            if rule.take_over {
-                b = b.busy_policy(BusyPolicy::TakeOver);
-            }
-            if let Some(v) = rule.variant.as_deref().and_then(|v| v.parse().ok()) {
-                b = b.variant(v);
-            }
-        }
-        let router = b.build().map_err(Failure::from)?;
-        if let Some((_, old)) = routers.insert(host, (fingerprint, router.clone())) {
-            // Best effort: the old session's slot is freed by the new login anyway.
-            tokio::spawn(async move {
-                let _ = old.logout().await;
-            });
-        }
-        Ok(router)
+        let (take_over, variant) = rule.map_or((false, None), |r| {
+            (
+                r.take_over,
+                r.variant.as_deref().and_then(|v| v.parse::<Variant>().ok()),
+            )
+        });
+        self.routers
+            .get(&host, &username, password, |mut b| {
+                if take_over {
+                    b = b.busy_policy(BusyPolicy::TakeOver);
+                }
+                if let Some(v) = variant {
+                    b = b.variant(v);
+                }
+                b
+            })
+            .await
+            .map_err(Failure::from)
     }
 }
 

@@ -343,3 +343,43 @@ async fn an_unreachable_router_and_a_bad_address_are_typed_errors() {
         );
     }
 }
+
+#[tokio::test]
+async fn a_registry_keeps_one_owner_per_router_and_logs_them_out() {
+    use tplink_bridge::Routers;
+    let emu = emulator(EmulatorConfig::default()).await;
+    let routers = Routers::new(reqwest::Client::new());
+    let addr = emu.url().to_string();
+    let a = routers
+        .get(&addr, "user", PASSWORD.into(), |b| b)
+        .await
+        .unwrap();
+    a.get("DEV2_DEV_INFO").await.unwrap();
+    let again = routers
+        .get(&addr, "user", PASSWORD.into(), |b| b)
+        .await
+        .unwrap();
+    again.get("DEV2_DEV_INFO").await.unwrap();
+    assert_eq!(emu.logins(), 1, "the same owner, the same session");
+    assert_eq!(routers.len().await, 1);
+    // Other credentials replace the owner (the old one is logged out, its slot freed).
+    let other = routers
+        .get(&addr, "user", "another-password".into(), |b| {
+            b.busy_policy(BusyPolicy::TakeOver)
+        })
+        .await
+        .unwrap();
+    assert!(matches!(
+        other.get("DEV2_DEV_INFO").await,
+        Err(Error::BadCredentials { .. })
+    ));
+    assert_eq!(routers.len().await, 1);
+    let ok = routers
+        .get(&addr, "user", PASSWORD.into(), |b| b)
+        .await
+        .unwrap();
+    ok.get("DEV2_DEV_INFO").await.unwrap();
+    routers.shutdown().await;
+    assert_eq!(emu.active_sessions(), 0);
+    assert!(routers.is_empty().await);
+}
