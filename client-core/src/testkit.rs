@@ -197,3 +197,46 @@ impl<K: Clone> FaultQueue<K> {
         Some(kind)
     }
 }
+
+/// Memory of a process as Linux reports it (KiB; zeros elsewhere), for benchmarks that print
+/// memory figures: what it holds now, at its peak, and its proportional share (shared pages
+/// split among the processes that map them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub struct ProcessMemory {
+    /// Resident set size (`VmRSS`).
+    pub rss_kib: u64,
+    /// Peak resident set size (`VmHWM`).
+    pub peak_kib: u64,
+    /// Proportional set size (`Pss` of `smaps_rollup`).
+    pub pss_kib: u64,
+}
+
+impl ProcessMemory {
+    /// Reads `/proc/<pid>/status` and `/proc/<pid>/smaps_rollup`.
+    pub fn of(pid: u32) -> Self {
+        let field = |file: &str, name: &str| {
+            std::fs::read_to_string(format!("/proc/{pid}/{file}"))
+                .ok()
+                .and_then(|text| {
+                    text.lines()
+                        .find(|l| l.starts_with(name))?
+                        .split_whitespace()
+                        .nth(1)?
+                        .parse()
+                        .ok()
+                })
+                .unwrap_or(0)
+        };
+        Self {
+            rss_kib: field("status", "VmRSS:"),
+            peak_kib: field("status", "VmHWM:"),
+            pss_kib: field("smaps_rollup", "Pss:"),
+        }
+    }
+
+    /// This process.
+    pub fn current() -> Self {
+        Self::of(std::process::id())
+    }
+}

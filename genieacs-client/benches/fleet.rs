@@ -19,10 +19,7 @@ use serde_json::{Value, json};
 
 /// Resident set size of this process in KiB (Linux), 0 elsewhere.
 fn rss_kib() -> u64 {
-    std::fs::read_to_string("/proc/self/statm")
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map_or(0, |pages| pages * 4)
+    gigafibre_client_core::testkit::ProcessMemory::current().rss_kib
 }
 
 /// A device document: the real XX230v identity subtree under `serial`.

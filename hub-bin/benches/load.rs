@@ -57,18 +57,10 @@ fn now_ns() -> u128 {
         .map_or(0, |d| d.as_nanos())
 }
 
-/// Resident memory of a process, from /proc (KiB): current and peak.
+/// Resident memory of a process (KiB): current and peak.
 fn rss_kib(pid: u32) -> (u64, u64) {
-    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
-    let field = |name: &str| {
-        status
-            .lines()
-            .find(|l| l.starts_with(name))
-            .and_then(|l| l.split_whitespace().nth(1))
-            .and_then(|v| v.parse().ok())
-            .unwrap_or(0)
-    };
-    (field("VmRSS:"), field("VmHWM:"))
+    let m = gigafibre_client_core::testkit::ProcessMemory::of(pid);
+    (m.rss_kib, m.peak_kib)
 }
 
 async fn start_hub(database_url: Option<String>, workers: &str) -> Hub {

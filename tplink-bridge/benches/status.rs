@@ -13,6 +13,7 @@ use std::io::{BufRead, BufReader};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
+use gigafibre_client_core::testkit::ProcessMemory;
 use tplink_bridge::Router;
 use tplink_bridge::browser::{BrowserPool, BrowserSettings};
 use tplink_bridge::emulator::{Emulator, EmulatorConfig};
@@ -21,26 +22,13 @@ const PASSWORD: &str = "Test-Pass-123";
 
 /// Resident memory of a process, KiB (Linux; 0 elsewhere).
 fn rss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/statm"))
-        .ok()
-        .and_then(|s| s.split_whitespace().nth(1)?.parse::<u64>().ok())
-        .map_or(0, |pages| pages * 4)
+    ProcessMemory::of(pid).rss_kib
 }
 
 /// Proportional set size of a process, KiB (shared pages split among their users, so that a
 /// sum over Chromium's processes does not count its shared libraries many times).
 fn pss_kib(pid: u32) -> u64 {
-    std::fs::read_to_string(format!("/proc/{pid}/smaps_rollup"))
-        .ok()
-        .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("Pss:"))?
-                .split_whitespace()
-                .nth(1)?
-                .parse()
-                .ok()
-        })
-        .unwrap_or(0)
+    ProcessMemory::of(pid).pss_kib
 }
 
 /// A process and all its descendants (Chromium's renderer, GPU and utility processes).

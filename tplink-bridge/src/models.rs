@@ -559,27 +559,41 @@ pub async fn read_status<S: ObjectSource + Sync>(
     if let Some(w) = part!(source.list("DEV2_ADT_WIFI_COMMON"), "DEV2_ADT_WIFI_COMMON") {
         status.wifi = WifiBand::from_list(&w, with_keys);
     }
-    let hosts = part!(source.list("DEV2_HOST_ENTRY"), "DEV2_HOST_ENTRY").unwrap_or_default();
-    let nodes = part!(source.list("DEV2_WIFI_APDEV"), "DEV2_WIFI_APDEV").unwrap_or_default();
-    let radios = part!(
-        source.list("DEV2_WIFI_APDEV_RADIO"),
-        "DEV2_WIFI_APDEV_RADIO"
-    )
-    .unwrap_or_default();
-    let stations = part!(
-        source.list("DEV2_WIFI_APDEV_ASSOCDEV"),
-        "DEV2_WIFI_APDEV_ASSOCDEV"
-    )
-    .unwrap_or_default();
-    let wired = part!(
-        source.list("DEV2_WIFI_APDEV_ETHASSOCDEV"),
-        "DEV2_WIFI_APDEV_ETHASSOCDEV"
-    )
-    .unwrap_or_default();
-    (status.mesh, status.hosts) = mesh_and_hosts(&hosts, &nodes, &radios, &stations, &wired);
+    (status.mesh, status.hosts) = read_mesh_and_hosts(source, &mut errors).await?;
     if let Some(o) = part!(source.list("DEV2_OPTC_GPON_CFG"), "DEV2_OPTC_GPON_CFG") {
         status.optical = o.first().map(Optical::from_object);
     }
     status.errors = errors;
     Ok(status)
+}
+
+/// The tables hosts and mesh nodes are merged from.
+const HOST_TABLES: [&str; 5] = [
+    "DEV2_HOST_ENTRY",
+    "DEV2_WIFI_APDEV",
+    "DEV2_WIFI_APDEV_RADIO",
+    "DEV2_WIFI_APDEV_ASSOCDEV",
+    "DEV2_WIFI_APDEV_ETHASSOCDEV",
+];
+
+/// Mesh nodes and hosts read from `source` ([`mesh_and_hosts`] over the five tables): a table
+/// the firmware refuses or answers unreadably is left out and listed in `errors`; other
+/// failures end the read.
+pub async fn read_mesh_and_hosts<S: ObjectSource + Sync>(
+    source: &S,
+    errors: &mut Vec<PartError>,
+) -> crate::Result<(Vec<MeshNode>, Vec<Host>)> {
+    use crate::Error;
+    let mut tables: [Vec<Object>; 5] = Default::default();
+    for (oid, table) in HOST_TABLES.iter().zip(tables.iter_mut()) {
+        match source.list(oid).await {
+            Ok(v) => *table = v,
+            Err(e @ (Error::Refused { .. } | Error::Protocol(_))) => {
+                errors.push(PartError::new(oid, &e));
+            }
+            Err(e) => return Err(e),
+        }
+    }
+    let [entries, nodes, radios, stations, wired] = &tables;
+    Ok(mesh_and_hosts(entries, nodes, radios, stations, wired))
 }

@@ -34,7 +34,7 @@ use serde_json::{Map, Value, json};
 use subtle::ConstantTimeEq;
 
 use crate::crypto::Variant;
-use crate::models::{Optical, mesh_and_hosts};
+use crate::models::Optical;
 use crate::protocol::{Op, ROOT_STACK};
 use crate::{BusyPolicy, Error, Router, RouterStatus, Routers};
 
@@ -423,18 +423,9 @@ async fn wifi(
 }
 
 async fn hosts_and_mesh(router: &Router) -> Result<Value, Error> {
-    let optional = |r: Result<Vec<Map<String, Value>>, Error>| match r {
-        Ok(v) => Ok(v),
-        Err(Error::Refused { .. }) => Ok(Vec::new()),
-        Err(e) => Err(e),
-    };
-    let entries = optional(router.list("DEV2_HOST_ENTRY").await)?;
-    let nodes = optional(router.list("DEV2_WIFI_APDEV").await)?;
-    let radios = optional(router.list("DEV2_WIFI_APDEV_RADIO").await)?;
-    let stations = optional(router.list("DEV2_WIFI_APDEV_ASSOCDEV").await)?;
-    let wired = optional(router.list("DEV2_WIFI_APDEV_ETHASSOCDEV").await)?;
-    let (mesh, hosts) = mesh_and_hosts(&entries, &nodes, &radios, &stations, &wired);
-    Ok(json!({"hosts": hosts, "mesh": mesh}))
+    let mut errors = Vec::new();
+    let (mesh, hosts) = crate::models::read_mesh_and_hosts(router, &mut errors).await?;
+    Ok(json!({"hosts": hosts, "mesh": mesh, "errors": errors}))
 }
 
 async fn hosts(
@@ -444,7 +435,7 @@ async fn hosts(
 ) -> Result<Json<Value>, Failure> {
     timed("hosts", async {
         let v = hosts_and_mesh(&b.router(&host, &headers).await?).await?;
-        Ok::<_, Failure>(json!({"hosts": v["hosts"]}))
+        Ok::<_, Failure>(json!({"hosts": v["hosts"], "errors": v["errors"]}))
     })
     .await
 }
@@ -456,7 +447,7 @@ async fn mesh(
 ) -> Result<Json<Value>, Failure> {
     timed("mesh", async {
         let v = hosts_and_mesh(&b.router(&host, &headers).await?).await?;
-        Ok::<_, Failure>(json!({"mesh": v["mesh"]}))
+        Ok::<_, Failure>(json!({"mesh": v["mesh"], "errors": v["errors"]}))
     })
     .await
 }

@@ -453,7 +453,11 @@ impl Client {
 }
 
 /// `GET /{collection}/` sorted by name.
-async fn list_docs(client: &Client, collection: &str) -> Result<Vec<Value>> {
+/// A configuration collection, sorted by name.
+async fn list_docs<T: serde::de::DeserializeOwned>(
+    client: &Client,
+    collection: &str,
+) -> Result<Vec<T>> {
     let mut url = client.url(&[collection, ""]);
     url.query_pairs_mut()
         .append_pair("sort", &json!({"_id": 1}).to_string());
@@ -471,7 +475,7 @@ fn doc_name(v: &Value) -> String {
 impl Presets {
     /// Every preset, by name.
     pub async fn list(&self) -> Result<Vec<NamedPreset>> {
-        Ok(list_docs(&self.client, "presets")
+        Ok(list_docs::<Value>(&self.client, "presets")
             .await?
             .iter()
             .map(|v| NamedPreset {
@@ -535,13 +539,7 @@ pub struct Provisions {
 impl Provisions {
     /// Every provision, by name.
     pub async fn list(&self) -> Result<Vec<Provision>> {
-        let mut url = self.client.url(&["provisions", ""]);
-        url.query_pairs_mut()
-            .append_pair("sort", &json!({"_id": 1}).to_string());
-        self.client
-            .execute(Method::GET, url, None, true)
-            .await?
-            .json()
+        list_docs(&self.client, "provisions").await
     }
 
     /// Stores `script` (JavaScript, sent raw as `application/javascript`) under `name`,
@@ -759,13 +757,7 @@ pub struct Files {
 impl Files {
     /// Every file, by name.
     pub async fn list(&self) -> Result<Vec<FileInfo>> {
-        let mut url = self.client.url(&["files", ""]);
-        url.query_pairs_mut()
-            .append_pair("sort", &json!({"_id": 1}).to_string());
-        self.client
-            .execute(Method::GET, url, None, true)
-            .await?
-            .json()
+        list_docs(&self.client, "files").await
     }
 
     /// Uploads `bytes` as `name` with `meta` (`PUT /files/{name}`, body
