@@ -4,7 +4,9 @@
 //! Prints p50 / p99 of a lookup by serial (both sources concurrently: the Service Equipment from
 //! ERPNext and the `ModemSnapshot` from GenieACS), sequential and with 8 callers at once, against
 //! two baselines measured in the same run: `GET /healthz` on the same hub (the HTTP floor), and
-//! the same two source calls made directly with the client crates (the upstream floor).
+//! the same two source calls made directly with the client crates (the upstream floor). A second
+//! hub also reads the TP-Link router's own view (the sandbox's emulated router, in-process, its
+//! session kept between lookups): its lookups are compared with the first hub's.
 //!
 //! `cargo bench -p hub --bench lookup` runs 200 lookups per case; under `cargo test` a smoke
 //! run of 5 checks that it works.
@@ -96,40 +98,57 @@ fn main() {
             .find(|e| e["equipment_type"] == "ONT Router")
             .and_then(|e| e["serial_number"].as_str().map(str::to_owned))
             .expect("a seeded modem");
-        let port = free_port();
-        let mut cmd = Command::new(HUB);
-        for (k, _) in std::env::vars() {
-            if k.starts_with("HUB_") || k.starts_with("FRAPPE_") || k.starts_with("GENIEACS_") {
-                cmd.env_remove(k);
-            }
-        }
+        let routers = hub::sandbox::routers_for(&frappe, &nbi)
+            .await
+            .expect("emulated routers");
         let dir = std::env::temp_dir().join(format!("hub-lookup-bench-{}", std::process::id()));
         let _ = std::fs::create_dir_all(&dir);
-        let child = cmd
-            .args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-            .env(
-                "HUB_DATABASE_URL",
-                format!("sqlite://{}/hub.db", dir.display()),
-            )
-            .env("HUB_PROXY_SECRET", PROXY_SECRET)
-            .env("HUB_GROUP_CAPABILITIES", "Ops=devices:read")
-            .env("FRAPPE_URL", frappe.url().as_str())
-            .env("FRAPPE_API_KEY", frappe.api_key())
-            .env("FRAPPE_API_SECRET", frappe.api_secret())
-            .env("GENIEACS_URL", nbi.url().as_str())
-            .env("RUST_LOG", "error")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("start the hub binary");
-        let _hub = Hub(child);
-        let http = reqwest::Client::new();
-        let base = format!("http://127.0.0.1:{port}");
-        for _ in 0..400 {
-            if http.get(format!("{base}/healthz")).send().await.is_ok() {
-                break;
+        let start = |name: &str, extra: &[(&str, String)]| {
+            let port = free_port();
+            let mut cmd = Command::new(HUB);
+            for (k, _) in std::env::vars() {
+                if ["HUB_", "FRAPPE_", "GENIEACS_", "TPLINK_"]
+                    .iter()
+                    .any(|p| k.starts_with(p))
+                {
+                    cmd.env_remove(k);
+                }
             }
-            tokio::time::sleep(Duration::from_millis(25)).await;
+            cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
+                .env(
+                    "HUB_DATABASE_URL",
+                    format!("sqlite://{}/{name}.db", dir.display()),
+                )
+                .env("HUB_PROXY_SECRET", PROXY_SECRET)
+                .env("HUB_GROUP_CAPABILITIES", "Ops=devices:read")
+                .env("FRAPPE_URL", frappe.url().as_str())
+                .env("FRAPPE_API_KEY", frappe.api_key())
+                .env("FRAPPE_API_SECRET", frappe.api_secret())
+                .env("GENIEACS_URL", nbi.url().as_str())
+                .env("RUST_LOG", "error")
+                .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
+                .stdout(Stdio::null())
+                .stderr(Stdio::null());
+            let child = cmd.spawn().expect("start the hub binary");
+            (Hub(child), format!("http://127.0.0.1:{port}"))
+        };
+        let (_hub, base) = start("plain", &[]);
+        // The same hub reading the TP-Link routers' own view in-process.
+        let (_hub_routers, base_routers) = start(
+            "routers",
+            &[
+                ("TPLINK_DIRECT", "true".to_owned()),
+                ("TPLINK_ROUTER_PORT", routers.port.to_string()),
+            ],
+        );
+        let http = reqwest::Client::new();
+        for b in [&base, &base_routers] {
+            for _ in 0..400 {
+                if http.get(format!("{b}/healthz")).send().await.is_ok() {
+                    break;
+                }
+                tokio::time::sleep(Duration::from_millis(25)).await;
+            }
         }
         let get = {
             let http = http.clone();
@@ -149,6 +168,7 @@ fn main() {
         };
         let healthz = format!("{base}/healthz");
         let lookup = format!("{base}/devices/lookup?serial={serial}");
+        let lookup_routers = format!("{base_routers}/devices/lookup?serial={serial}");
         // The same two source calls, made directly (what the hub waits for).
         let erp = frappe_client::Client::builder(frappe.url().as_str())
             .token(frappe.api_key(), frappe.api_secret())
@@ -178,8 +198,12 @@ fn main() {
                 }
             }
         };
-        // Warm up every path once.
+        // Warm up every path once (the router's session is made here).
         assert!(get(lookup.clone()).await, "the lookup answers");
+        assert!(
+            get(lookup_routers.clone()).await,
+            "the lookup with routers answers"
+        );
         assert!(direct().await);
         println!(
             "hub lookup benchmark ({}): {n} requests per case, serial {serial}",
@@ -200,10 +224,16 @@ fn main() {
                 timed(n, conc, direct.clone()).await,
                 None,
             );
-            let (get, u) = (get.clone(), lookup.clone());
-            let v = timed(n, conc, move || get(u.clone())).await;
+            let (get2, u) = (get.clone(), lookup.clone());
+            let v = timed(n, conc, move || get2(u.clone())).await;
             line("GET /devices/lookup vs upstream floor", v.clone(), Some(d));
-            line("GET /devices/lookup vs HTTP floor", v, Some(h));
+            let plain = line("GET /devices/lookup vs HTTP floor", v, Some(h));
+            let (get2, u) = (get.clone(), lookup_routers.clone());
+            line(
+                "+ the router's view, in-process, vs without",
+                timed(n, conc, move || get2(u.clone())).await,
+                Some(plain),
+            );
         }
         let _ = std::fs::remove_dir_all(&dir);
     });

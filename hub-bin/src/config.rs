@@ -221,6 +221,32 @@ pub struct GenieacsSettings {
     pub timeout: Duration,
 }
 
+/// How the hub reaches TP-Link routers for their own view (the `tplink` source of
+/// `/devices/lookup`).
+#[derive(Debug, Clone)]
+pub enum TplinkMode {
+    /// Through the bridge service (`TPLINK_BRIDGE_URL`, its optional token).
+    Bridge {
+        /// The bridge's base URL (`http://tplink-bridge:3301`).
+        url: String,
+        /// Its bearer token (`TPLINK_BRIDGE_TOKEN`).
+        token: Option<SecretString>,
+    },
+    /// In-process, with the `tplink-bridge` crate linked into the hub (`TPLINK_DIRECT=true`).
+    Direct,
+}
+
+/// TP-Link routers: the router's own view (mesh, hosts, Wi-Fi, optics) in `/devices/lookup`.
+#[derive(Debug, Clone)]
+pub struct TplinkSettings {
+    /// Bridge service or in-process.
+    pub mode: TplinkMode,
+    /// The port of the router's web interface on its WAN/management address (80).
+    pub router_port: u16,
+    /// How long one router read may take (6 s; the lookup deadline still bounds it).
+    pub timeout: Duration,
+}
+
 /// Frappe's outgoing webhooks and the catch-up poll (these work without API credentials for
 /// the webhooks; the poll needs them).
 #[derive(Debug, Clone)]
@@ -266,6 +292,8 @@ pub struct Settings {
     pub frappe_webhooks: FrappeWebhookSettings,
     /// GenieACS, when configured.
     pub genieacs: Option<GenieacsSettings>,
+    /// TP-Link routers, when configured.
+    pub tplink: Option<TplinkSettings>,
     /// How long `/devices/lookup` waits for its sources (8 s, the field app's own limit).
     pub lookup_deadline: Duration,
     /// How long `POST /devices/{serial}/refresh` waits for the modem's session before it
@@ -289,6 +317,7 @@ impl Default for Settings {
             frappe: None,
             frappe_webhooks: FrappeWebhookSettings::default(),
             genieacs: None,
+            tplink: None,
             lookup_deadline: Duration::from_secs(8),
             refresh_deadline: Duration::from_secs(30),
             log_json: true,
@@ -318,6 +347,8 @@ struct FileConfig {
     frappe: BTreeMap<String, toml::Value>,
     #[serde(default)]
     genieacs: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    tplink: BTreeMap<String, toml::Value>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -360,6 +391,7 @@ impl Source<'_> {
             "sse" => &self.file.sse,
             "workers" => &self.file.workers,
             "genieacs" => &self.file.genieacs,
+            "tplink" => &self.file.tplink,
             _ => &self.file.frappe,
         };
         Ok(match table.get(key) {
@@ -409,6 +441,14 @@ fn parse_secs(var: &str, raw: &str, allow_zero: bool) -> Result<Duration, Config
         ));
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+fn parse_bool(var: &str, raw: &str) -> Result<bool, ConfigError> {
+    match raw.trim().to_ascii_lowercase().as_str() {
+        "true" | "1" | "yes" | "on" => Ok(true),
+        "false" | "0" | "no" | "off" => Ok(false),
+        _ => Err(ConfigError::new(var, "expected true or false")),
+    }
 }
 
 fn parse_count(var: &str, raw: &str, min: u64, max: u64) -> Result<u64, ConfigError> {
@@ -786,6 +826,61 @@ impl Settings {
                 timeout,
             });
         }
+        // TP-Link routers.
+        let tp = |var: &str, key: &str| src.section(var, "tplink", key);
+        let direct = match tp("TPLINK_DIRECT", "direct")? {
+            None => false,
+            Some(v) => parse_bool("TPLINK_DIRECT", &v)?,
+        };
+        let mode = match (tp("TPLINK_BRIDGE_URL", "bridge_url")?, direct) {
+            (Some(_), true) => {
+                return Err(ConfigError::new(
+                    "TPLINK_DIRECT",
+                    "set either TPLINK_BRIDGE_URL (the bridge service) or TPLINK_DIRECT=true (in-process), not both",
+                ));
+            }
+            (Some(url), false) => {
+                let parsed = url::Url::parse(url.trim()).map_err(|e| {
+                    ConfigError::new("TPLINK_BRIDGE_URL", format!("not a URL: {e}"))
+                })?;
+                if !matches!(parsed.scheme(), "http" | "https") {
+                    return Err(ConfigError::new(
+                        "TPLINK_BRIDGE_URL",
+                        "must be an http(s) URL",
+                    ));
+                }
+                Some(TplinkMode::Bridge {
+                    url: url.trim().trim_end_matches('/').to_owned(),
+                    token: tp("TPLINK_BRIDGE_TOKEN", "bridge_token")?.map(SecretString::from),
+                })
+            }
+            (None, true) => Some(TplinkMode::Direct),
+            (None, false) => {
+                if tp("TPLINK_BRIDGE_TOKEN", "bridge_token")?.is_some() {
+                    return Err(ConfigError::new(
+                        "TPLINK_BRIDGE_URL",
+                        "TPLINK_BRIDGE_TOKEN is set without it",
+                    ));
+                }
+                None
+            }
+        };
+        if let Some(mode) = mode {
+            let router_port = match tp("TPLINK_ROUTER_PORT", "router_port")? {
+                Some(v) => u16::try_from(parse_count("TPLINK_ROUTER_PORT", &v, 1, 65_535)?)
+                    .map_err(|_| ConfigError::new("TPLINK_ROUTER_PORT", "not a port"))?,
+                None => 80,
+            };
+            let timeout = match tp("TPLINK_TIMEOUT_SECS", "timeout_secs")? {
+                Some(v) => parse_secs("TPLINK_TIMEOUT_SECS", &v, false)?,
+                None => Duration::from_secs(6),
+            };
+            s.tplink = Some(TplinkSettings {
+                mode,
+                router_port,
+                timeout,
+            });
+        }
         if let Some(v) = src.env("HUB_LOOKUP_DEADLINE_SECS") {
             s.lookup_deadline = parse_secs("HUB_LOOKUP_DEADLINE_SECS", &v, false)?;
         }
@@ -837,6 +932,17 @@ impl Settings {
                     GenieacsAuth::Basic(user, _) => json!({"basic": {"user": user, "password": "[redacted]"}}),
                     GenieacsAuth::Bearer(_) => json!({"bearer": "[redacted]"}),
                 }, "timeout_secs": g.timeout.as_secs_f64()}),
+            },
+            "tplink": match &self.tplink {
+                None => json!("not configured: set TPLINK_BRIDGE_URL or TPLINK_DIRECT=true"),
+                Some(t) => json!({
+                    "mode": match &t.mode {
+                        TplinkMode::Bridge { url, token } => json!({"bridge": {"url": url, "token": set(token)}}),
+                        TplinkMode::Direct => json!("direct"),
+                    },
+                    "router_port": t.router_port,
+                    "timeout_secs": t.timeout.as_secs_f64(),
+                }),
             },
             "lookup_deadline_secs": self.lookup_deadline.as_secs_f64(),
             "refresh_deadline_secs": self.refresh_deadline.as_secs_f64(),
@@ -962,5 +1068,57 @@ poll_doctypes = ["Issue"]
         let err = load(&[], Some(&path)).unwrap_err();
         assert_eq!(err.var, "HUB_CONFIG_FILE");
         let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn tplink_routers_are_read_through_the_bridge_or_in_process_never_both() {
+        let s = load(&[], None).unwrap();
+        assert!(s.tplink.is_none(), "off unless configured");
+        let s = load(
+            &[
+                ("TPLINK_BRIDGE_URL", "http://tplink-bridge:3301/"),
+                ("TPLINK_BRIDGE_TOKEN", "bridge-secret-token"),
+            ],
+            None,
+        )
+        .unwrap();
+        let t = s.tplink.as_ref().unwrap();
+        assert!(
+            matches!(&t.mode, TplinkMode::Bridge { url, token: Some(_) } if url == "http://tplink-bridge:3301")
+        );
+        assert_eq!(t.router_port, 80);
+        assert_eq!(t.timeout, Duration::from_secs(6));
+        assert!(!s.to_string().contains("bridge-secret-token"));
+        let s = load(
+            &[
+                ("TPLINK_DIRECT", "true"),
+                ("TPLINK_ROUTER_PORT", "8080"),
+                ("TPLINK_TIMEOUT_SECS", "2.5"),
+            ],
+            None,
+        )
+        .unwrap();
+        let t = s.tplink.unwrap();
+        assert!(matches!(t.mode, TplinkMode::Direct));
+        assert_eq!(t.router_port, 8080);
+        assert_eq!(t.timeout, Duration::from_millis(2500));
+        for (vars, var) in [
+            (
+                &[
+                    ("TPLINK_BRIDGE_URL", "http://b:3301"),
+                    ("TPLINK_DIRECT", "true"),
+                ][..],
+                "TPLINK_DIRECT",
+            ),
+            (&[("TPLINK_BRIDGE_URL", "ftp://b")][..], "TPLINK_BRIDGE_URL"),
+            (&[("TPLINK_BRIDGE_TOKEN", "t")][..], "TPLINK_BRIDGE_URL"),
+            (&[("TPLINK_DIRECT", "maybe")][..], "TPLINK_DIRECT"),
+            (
+                &[("TPLINK_DIRECT", "true"), ("TPLINK_ROUTER_PORT", "70000")][..],
+                "TPLINK_ROUTER_PORT",
+            ),
+        ] {
+            assert_eq!(load(vars, None).unwrap_err().var, var, "{vars:?}");
+        }
     }
 }

@@ -157,6 +157,26 @@ pub fn events_for(doc: &Value, event: &str) -> Vec<NewEvent> {
     }]
 }
 
+/// The `admin_password` of a Service Equipment: a Password field, which document reads answer
+/// as asterisks and only `frappe.client.get_password` reveals (to System Managers). `None`
+/// when none is set.
+pub async fn admin_password(
+    client: &frappe_client::Client,
+    equipment: &str,
+) -> frappe_client::Result<Option<secrecy::SecretString>> {
+    let reply = client
+        .method("frappe.client.get_password")
+        .arg("doctype", "Service Equipment")
+        .arg("name", equipment)
+        .arg("fieldname", "admin_password")
+        .get::<Option<String>>()
+        .await?;
+    Ok(reply
+        .value
+        .filter(|p| !p.is_empty())
+        .map(secrecy::SecretString::from))
+}
+
 /// Processes one inbox message from ERPNext: publishes its events (each at most once, keyed on
 /// the message) and reports a permanent failure as `Err(true)`, a transient one as
 /// `Err(false)`.

@@ -3,6 +3,7 @@
 pub mod auth;
 pub mod bus;
 pub mod config;
+pub mod diagnostic;
 pub mod erpnext;
 pub mod error;
 pub mod routes;
@@ -10,6 +11,7 @@ pub mod sandbox;
 pub mod state;
 pub mod store;
 pub mod telemetry;
+pub mod tplink;
 pub mod upstream;
 pub mod worker;
 
@@ -86,6 +88,11 @@ pub async fn build_state(
             Some(b.build()?)
         }
     };
+    let tplink = settings
+        .tplink
+        .as_ref()
+        .map(tplink::RouterReader::new)
+        .transpose()?;
     let (_, doc) = routes::api();
     let routes = RouteTable::from_openapi(&doc).map_err(anyhow::Error::msg)?;
     Ok(AppState {
@@ -94,6 +101,7 @@ pub async fn build_state(
         bus,
         frappe,
         genieacs,
+        tplink,
         routes: Arc::new(routes),
         openapi: Arc::new(doc),
         metrics: telemetry::metrics_handle(),
@@ -221,6 +229,7 @@ impl Application {
         for t in tasks {
             let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
         }
+        self.state.log_out_routers().await;
         Ok(())
     }
 
@@ -233,6 +242,7 @@ impl Application {
         let router = app(self.state.clone());
         let mut stopped = self.state.shutdown.clone();
         let listener = self.listener;
+        let routers = self.state;
         let server = tokio::spawn(async move {
             let res = axum::serve(
                 listener,
@@ -245,6 +255,7 @@ impl Application {
             for t in tasks {
                 let _ = tokio::time::timeout(Duration::from_secs(5), t).await;
             }
+            routers.log_out_routers().await;
             res
         });
         Ok(Running {

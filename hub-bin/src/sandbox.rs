@@ -7,11 +7,12 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
-use std::net::SocketAddr;
+use std::net::{Ipv4Addr, SocketAddr};
 use std::time::Duration;
 
 use frappe_client::testkit::FakeFrappe;
-use secrecy::SecretString;
+use genieacs_client::testkit::FakeNbi;
+use secrecy::{ExposeSecret, SecretString};
 
 use crate::auth::{Capability, ServiceToken};
 use crate::config::{DatabaseUrl, FrappeSettings, Settings};
@@ -24,6 +25,8 @@ pub struct Sandbox {
     /// The fake GenieACS NBI, with one device per ONT router of the fake ERPNext (the real
     /// XX230v TR-181 tree, or the Huawei TR-098 tree for the Huawei unit).
     pub genieacs: genieacs_client::testkit::FakeNbi,
+    /// The emulated TP-Link routers, one per installed TP-Link ONT router.
+    pub routers: SandboxRouters,
     /// The proxy secret staff requests must carry.
     pub proxy_secret: String,
     /// A service token with every capability.
@@ -76,12 +79,119 @@ pub async fn fake_nbi_for(
     Ok(nbi)
 }
 
+/// The emulated TP-Link routers of a sandbox.
+#[derive(Debug)]
+pub struct SandboxRouters {
+    /// The port every router's web interface listens on (the hub's `TPLINK_ROUTER_PORT`).
+    pub port: u16,
+    /// Each router: its Service Equipment, its (loopback) WAN address, the emulator.
+    pub routers: Vec<(String, Ipv4Addr, tplink_bridge::emulator::Emulator)>,
+}
+
+/// Starts one emulated TP-Link router (tplink-bridge's emulator: the XX230v's protocol and
+/// fixtures) per installed TP-Link ONT router of the fake ERPNext, its web account the
+/// equipment's `admin_username` / `admin_password`. Router `k` listens on `127.0.1.k`, all on
+/// one port (the hub reaches routers at their WAN address on one configured port), and its
+/// device in the fake NBI gets that WAN address, so that `/devices/lookup` reads the router's
+/// own view there.
+pub async fn routers_for(frappe: &FakeFrappe, nbi: &FakeNbi) -> anyhow::Result<SandboxRouters> {
+    use tplink_bridge::emulator::{Account, Emulator, EmulatorConfig, Role};
+    let client = frappe_client::Client::builder(frappe.url().as_str())
+        .token(frappe.api_key(), frappe.api_secret())
+        .build()?;
+    let mut wanted = Vec::new();
+    for e in frappe.all("Service Equipment") {
+        let (Some(name), Some(id)) = (e["name"].as_str(), e["acs_device_id"].as_str()) else {
+            continue;
+        };
+        if e["equipment_type"] != "ONT Router"
+            || !e["brand"].as_str().is_some_and(crate::tplink::is_tplink)
+        {
+            continue;
+        }
+        let Some(id) = genieacs_client::DeviceId::parse(id) else {
+            continue;
+        };
+        let username = e["admin_username"].as_str().unwrap_or("user").to_owned();
+        let password = crate::erpnext::admin_password(&client, name)
+            .await?
+            .ok_or_else(|| anyhow::anyhow!("{name} has no admin_password"))?;
+        wanted.push((name.to_owned(), id, username, password));
+    }
+    // One port free on every address: bind the first on :0, the others on its port; start
+    // over on another port if one of them is taken.
+    'attempt: for _ in 0..8 {
+        let mut routers = Vec::new();
+        let mut port = 0;
+        for (k, (name, _, username, password)) in wanted.iter().enumerate() {
+            let ip = Ipv4Addr::new(127, 0, 1, u8::try_from(k + 1)?);
+            let config = EmulatorConfig {
+                accounts: vec![Account::new(
+                    username.clone(),
+                    password.expose_secret(),
+                    Role::User,
+                )],
+                seed: Some(k as u64 + 1),
+                ..EmulatorConfig::default()
+            };
+            match Emulator::start_on(config, SocketAddr::from((ip, port))).await {
+                Ok(emulator) => {
+                    port = emulator.url().port().unwrap_or(port);
+                    routers.push((name.clone(), ip, emulator));
+                }
+                Err(e) if port != 0 && e.kind() == std::io::ErrorKind::AddrInUse => {
+                    continue 'attempt;
+                }
+                Err(e) => return Err(e.into()),
+            }
+        }
+        for ((_, id, _, _), (_, ip, _)) in wanted.iter().zip(&routers) {
+            if let Some(mut doc) = nbi.device(id) {
+                readdress_wan(&mut doc, *ip);
+                nbi.add_device(doc);
+            }
+        }
+        return Ok(SandboxRouters { port, routers });
+    }
+    anyhow::bail!("no port free on every sandbox router address")
+}
+
+/// Moves a fake NBI device's WAN address (its default route's IPv4, wherever the tree holds
+/// it, the connection request URL too) to `ip`.
+fn readdress_wan(doc: &mut serde_json::Value, ip: Ipv4Addr) {
+    fn replace(v: &mut serde_json::Value, from: &str, to: &str) {
+        match v {
+            serde_json::Value::String(s) if s == from || s.contains(&format!("//{from}:")) => {
+                *s = s.replace(from, to);
+            }
+            serde_json::Value::Array(items) => items.iter_mut().for_each(|i| replace(i, from, to)),
+            serde_json::Value::Object(m) => m.values_mut().for_each(|i| replace(i, from, to)),
+            _ => {}
+        }
+    }
+    let Ok(device) = serde_json::from_value::<genieacs_client::Device>(doc.clone()) else {
+        return;
+    };
+    let snapshot = genieacs_client::ModemSnapshot::from_device(
+        &device,
+        chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now()),
+    );
+    let Ok(value) = serde_json::to_value(&snapshot) else {
+        return;
+    };
+    if let Some(old) = crate::tplink::wan_address(&value) {
+        replace(doc, &old.to_string(), &ip.to_string());
+    }
+}
+
 /// Starts the simulators and points `settings` at them (an in-memory store, generated secrets).
 pub async fn prepare(mut settings: Settings) -> anyhow::Result<(Settings, Sandbox)> {
     let frappe = FakeFrappe::start().await?;
     let genieacs = fake_nbi_for(&frappe).await?;
+    let routers = routers_for(&frappe, &genieacs).await?;
     let sandbox = Sandbox {
         genieacs,
+        routers,
         proxy_secret: random_hex(16),
         service_token: random_hex(24),
         webhook_secret: random_hex(16),
@@ -122,6 +232,11 @@ pub async fn prepare(mut settings: Settings) -> anyhow::Result<(Settings, Sandbo
         auth: crate::config::GenieacsAuth::None,
         timeout: Duration::from_secs(5),
     });
+    settings.tplink = Some(crate::config::TplinkSettings {
+        mode: crate::config::TplinkMode::Direct,
+        router_port: sandbox.routers.port,
+        timeout: Duration::from_secs(5),
+    });
     Ok((settings, sandbox))
 }
 
@@ -149,6 +264,13 @@ pub fn instructions(addr: SocketAddr, sandbox: &Sandbox, header: &str) -> String
         "  GenieACS NBI (fake, the ERPNext ONT routers): {}",
         sandbox.genieacs.url()
     );
+    let _ = writeln!(
+        out,
+        "  TP-Link routers (emulated, in-process client): {} on 127.0.1.1-{}:{}",
+        sandbox.routers.routers.len(),
+        sandbox.routers.routers.len(),
+        sandbox.routers.port
+    );
     let _ = writeln!(out, "  store: SQLite in memory");
     let _ = writeln!(out);
     let _ = writeln!(
@@ -171,7 +293,7 @@ pub fn instructions(addr: SocketAddr, sandbox: &Sandbox, header: &str) -> String
     );
     let _ = writeln!(
         out,
-        "# diagnose a modem (ERPNext equipment + GenieACS) by serial, MAC or equipment name:"
+        "# diagnose a modem (ERPNext equipment + GenieACS + the router's own view) by serial, MAC or equipment name:"
     );
     let _ = writeln!(
         out,

@@ -37,6 +37,8 @@ pub struct AppState {
     pub frappe: Option<frappe_client::Client>,
     /// GenieACS, when configured.
     pub genieacs: Option<genieacs_client::Client>,
+    /// TP-Link routers' own view, when configured.
+    pub tplink: Option<crate::tplink::RouterReader>,
     /// What each route requires (from the OpenAPI document).
     pub routes: Arc<RouteTable>,
     /// The OpenAPI document.
@@ -64,6 +66,13 @@ impl std::fmt::Debug for AppState {
 }
 
 impl AppState {
+    /// Logs out of every router the hub holds a session on (at shutdown; bounded to 5 s).
+    pub async fn log_out_routers(&self) {
+        if let Some(reader) = &self.tplink {
+            let _ = tokio::time::timeout(Duration::from_secs(5), reader.shutdown()).await;
+        }
+    }
+
     /// The GenieACS client, or the 503 that says what to configure.
     pub fn genieacs(&self) -> Result<&genieacs_client::Client, AppError> {
         self.genieacs

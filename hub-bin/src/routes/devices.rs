@@ -1,8 +1,10 @@
 //! `GET /devices/lookup`: the consolidated diagnostic of a customer's modem, built as a
 //! **fan-out frame**: each source runs concurrently under one deadline and answers its own
 //! section with its age, or its own error; a source that is down, slow or not configured makes
-//! the answer partial, never failed. GenieACS is the first device source; the TP-Link bridge and
-//! the OLT's optics join the frame in their own issues.
+//! the answer partial, never failed. The sources: ERPNext (the Service Equipment), GenieACS (the
+//! ACS snapshot) and, for TP-Link models, the router's own live view (the TP-Link bridge),
+//! merged with the ACS snapshot in `diagnostic`. The OLT's optics join the frame in their own
+//! issue.
 
 use std::future::Future;
 use std::time::Instant;
@@ -20,13 +22,14 @@ use crate::state::AppState;
 /// One source's part in the answer.
 #[derive(Debug, Clone, Serialize, ToSchema)]
 pub struct SourceReport {
-    /// `erpnext`, `genieacs`, ...
+    /// `erpnext`, `genieacs`, `tplink`.
     pub name: &'static str,
-    /// `ok`, `error`, `timeout`, `not_configured` or `not_found`.
+    /// `ok`, `error`, `timeout`, `not_configured`, `not_found` or `not_applicable` (a
+    /// device source asked about a model it does not serve).
     pub status: &'static str,
     /// How long it took (ms).
     pub ms: u64,
-    /// What went wrong, when it did.
+    /// What went wrong, or why the source did not apply.
     #[serde(skip_serializing_if = "Option::is_none")]
     pub error: Option<String>,
 }
@@ -40,6 +43,12 @@ pub struct Lookup {
     pub equipment: Option<Value>,
     /// The modem as GenieACS knows it: identity, last inform and its age, firmware, uptime.
     pub acs: Option<Value>,
+    /// The router's own live view (TP-Link models; `RouterStatus` of the tplink-bridge crate,
+    /// plus the `address` it was read at): device, WAN, Wi-Fi (keys never), hosts, mesh nodes
+    /// with their stations, optics in physical units.
+    pub router: Option<Value>,
+    /// The router's view merged with the ACS snapshot, each section naming its sources.
+    pub diagnostic: Option<crate::diagnostic::Diagnostic>,
     /// Each source's status.
     pub sources: Vec<SourceReport>,
 }
@@ -66,6 +75,8 @@ async fn run_source<T>(
         Ok(Ok(Some(v))) => ("ok", None, Some(v)),
         Ok(Ok(None)) => ("not_found", None, None),
         Ok(Err(SourceError::NotConfigured(what))) => ("not_configured", Some(what), None),
+        Ok(Err(SourceError::NotApplicable(why))) => ("not_applicable", Some(why), None),
+        Ok(Err(SourceError::Missing(what))) => ("not_found", Some(what), None),
         Ok(Err(SourceError::Failed(e))) => ("error", Some(e), None),
     };
     (
@@ -82,11 +93,15 @@ async fn run_source<T>(
 /// Why a source gave no section.
 pub(crate) enum SourceError {
     NotConfigured(String),
+    /// The source does not serve this device (a TP-Link source asked about a Huawei).
+    NotApplicable(String),
+    /// Something the source needs is missing (no router address).
+    Missing(String),
     Failed(String),
 }
 
 /// Normalises a MAC to `AA:BB:CC:DD:EE:FF`.
-fn normal_mac(raw: &str) -> Option<String> {
+pub(crate) fn normal_mac(raw: &str) -> Option<String> {
     let hex: String = raw.chars().filter(char::is_ascii_hexdigit).collect();
     let separators_ok = raw
         .chars()
@@ -142,37 +157,45 @@ pub async fn lookup(
         _ => Filter::eq("name", value.clone()),
     };
     let query = json!({key.as_str(): value});
-    if key == "serial" {
+    let ((erp_report, equipment), (acs_report, acs)) = if key == "serial" {
         // The serial is known: both sources at once.
-        let ((erp_report, equipment), (acs_report, acs)) = tokio::join!(
+        tokio::join!(
             run_source("erpnext", deadline, equipment_source(&state, erp_filter)),
             run_source(
                 "genieacs",
                 deadline,
                 acs_source(&state, Some(value.clone()))
             ),
-        );
-        return Ok(Json(Lookup {
-            query,
-            equipment,
-            acs,
-            sources: vec![erp_report, acs_report],
-        }));
-    }
-    // By MAC or equipment name, the serial comes from ERPNext first.
-    let (erp_report, equipment) =
-        run_source("erpnext", deadline, equipment_source(&state, erp_filter)).await;
-    let serial = equipment
-        .as_ref()
-        .and_then(|e| e.get("serial_number"))
-        .and_then(Value::as_str)
-        .map(str::to_owned);
-    let (acs_report, acs) = run_source("genieacs", deadline, acs_source(&state, serial)).await;
+        )
+    } else {
+        // By MAC or equipment name, the serial comes from ERPNext first.
+        let erp = run_source("erpnext", deadline, equipment_source(&state, erp_filter)).await;
+        let serial = erp
+            .1
+            .as_ref()
+            .and_then(|e| e.get("serial_number"))
+            .and_then(Value::as_str)
+            .map(str::to_owned);
+        (
+            erp,
+            run_source("genieacs", deadline, acs_source(&state, serial)).await,
+        )
+    };
+    // The router needs the model and address (ACS) and its credentials (ERPNext).
+    let (router_report, router) = run_source(
+        "tplink",
+        deadline,
+        router_source(&state, equipment.as_ref(), acs.as_ref()),
+    )
+    .await;
+    let diagnostic = crate::diagnostic::merge(acs.as_ref(), router.as_ref());
     Ok(Json(Lookup {
         query,
         equipment,
         acs,
-        sources: vec![erp_report, acs_report],
+        router,
+        diagnostic,
+        sources: vec![erp_report, acs_report, router_report],
     }))
 }
 
@@ -212,6 +235,7 @@ pub(crate) async fn equipment_source(
             "model",
             "status",
             "acs_device_id",
+            "admin_username",
         ])
         .page_size(2);
     let rows = crate::upstream::timed("erpnext", "equipment", query.page())
@@ -264,6 +288,73 @@ async fn acs_source(
         m.insert("tags".into(), json!(device.tags));
     }
     Ok(Some(value))
+}
+
+/// The router's own view, for TP-Link models: through the bridge or in-process, at the ACS
+/// snapshot's WAN address, with the Service Equipment's router credentials.
+async fn router_source(
+    state: &AppState,
+    equipment: Option<&Value>,
+    acs: Option<&Value>,
+) -> Result<Option<Value>, SourceError> {
+    let manufacturer = acs
+        .and_then(|a| a["identity"]["value"]["manufacturer"].as_str())
+        .or_else(|| equipment.and_then(|e| e["brand"].as_str()));
+    let Some(manufacturer) = manufacturer else {
+        // Neither ERPNext nor the ACS knows the device.
+        return Ok(None);
+    };
+    if !crate::tplink::is_tplink(manufacturer) {
+        return Err(SourceError::NotApplicable(format!(
+            "not a TP-Link model ({manufacturer})"
+        )));
+    }
+    let reader = state.tplink.as_ref().ok_or_else(|| {
+        SourceError::NotConfigured(
+            "TP-Link routers are not configured: set TPLINK_BRIDGE_URL (the bridge service) or TPLINK_DIRECT=true (in-process)"
+                .to_owned(),
+        )
+    })?;
+    let ip = acs.and_then(crate::tplink::wan_address).ok_or_else(|| {
+        SourceError::Missing(
+            "no router address: the ACS snapshot has no WAN IPv4 address".to_owned(),
+        )
+    })?;
+    let port = state.settings.tplink.as_ref().map_or(80, |t| t.router_port);
+    let address = format!("{ip}:{port}");
+    let login = router_login(state, equipment).await;
+    let mut status = crate::upstream::timed("tplink", "status", reader.status(&address, &login))
+        .await
+        .map_err(|e| SourceError::Failed(e.to_string()))?;
+    if let Value::Object(m) = &mut status {
+        m.insert("address".into(), json!(address));
+    }
+    Ok(Some(status))
+}
+
+/// The router credentials of a Service Equipment: `admin_username` (or `user`) and the
+/// `admin_password` Password field, which only `frappe.client.get_password` reveals. A
+/// password that cannot be read is left out (the bridge may hold its own credentials).
+async fn router_login(state: &AppState, equipment: Option<&Value>) -> crate::tplink::RouterLogin {
+    let username = equipment
+        .and_then(|e| e["admin_username"].as_str())
+        .filter(|u| !u.is_empty())
+        .unwrap_or("user")
+        .to_owned();
+    let name = equipment.and_then(|e| e["name"].as_str());
+    let password = match (state.frappe.as_ref(), name) {
+        (Some(client), Some(name)) => crate::upstream::timed(
+            "erpnext",
+            "get_password",
+            crate::erpnext::admin_password(client, name),
+        )
+        .await
+        .inspect_err(|e| tracing::debug!(equipment = name, error = %e, "no router password"))
+        .ok()
+        .flatten(),
+        _ => None,
+    };
+    crate::tplink::RouterLogin { username, password }
 }
 
 #[cfg(test)]

@@ -1,38 +1,10 @@
 use std::time::{Duration, Instant};
 
 use reqwest::{Method, StatusCode};
-use serde_json::Value;
 
-use crate::helpers::{ADMIN_TOKEN, DISPATCH, N8N_TOKEN};
+use crate::helpers::{DISPATCH, N8N_TOKEN};
 
-use crate::helpers::with_acs;
-
-async fn lookup(t: &crate::helpers::TestApp, query: &str) -> (StatusCode, Value) {
-    let r = t
-        .token(
-            Method::GET,
-            &format!("/devices/lookup?{query}"),
-            ADMIN_TOKEN,
-        )
-        .send()
-        .await
-        .unwrap();
-    (r.status(), r.json().await.unwrap_or(Value::Null))
-}
-
-fn statuses(body: &Value) -> Vec<(String, String)> {
-    body["sources"]
-        .as_array()
-        .unwrap()
-        .iter()
-        .map(|s| {
-            (
-                s["name"].as_str().unwrap().to_owned(),
-                s["status"].as_str().unwrap().to_owned(),
-            )
-        })
-        .collect()
-}
+use crate::helpers::{lookup, statuses, with_acs};
 
 #[tokio::test]
 async fn a_modem_is_found_by_serial_mac_or_equipment_with_its_customer() {
@@ -62,7 +34,8 @@ async fn a_modem_is_found_by_serial_mac_or_equipment_with_its_customer() {
             statuses(&body),
             [
                 ("erpnext".into(), "ok".into()),
-                ("genieacs".into(), "ok".into())
+                ("genieacs".into(), "ok".into()),
+                ("tplink".into(), "not_configured".into())
             ],
             "{query}"
         );
@@ -112,10 +85,12 @@ async fn an_unknown_modem_is_not_found_by_each_source() {
         statuses(&body),
         [
             ("erpnext".into(), "not_found".into()),
-            ("genieacs".into(), "not_found".into())
+            ("genieacs".into(), "not_found".into()),
+            ("tplink".into(), "not_found".into())
         ]
     );
     assert!(body["equipment"].is_null() && body["acs"].is_null());
+    assert!(body["router"].is_null() && body["diagnostic"].is_null());
 }
 
 #[tokio::test]
@@ -235,7 +210,8 @@ async fn the_sandbox_huawei_is_looked_up_with_its_tr098_tree_and_its_customer() 
         statuses(&body),
         [
             ("erpnext".into(), "ok".into()),
-            ("genieacs".into(), "ok".into())
+            ("genieacs".into(), "ok".into()),
+            ("tplink".into(), "not_applicable".into())
         ],
         "{body}"
     );

@@ -7,6 +7,7 @@ use frappe_client::testkit::FakeFrappe;
 use futures::StreamExt;
 use hub::auth::{Capability, ServiceToken};
 use hub::config::{DatabaseUrl, FrappeSettings, Settings};
+use reqwest::{Method, StatusCode};
 use secrecy::SecretString;
 use serde_json::Value;
 
@@ -136,6 +137,33 @@ pub async fn with_acs(
     });
     tweak(&mut s);
     (spawn_settings(s, fake).await, Some(nbi))
+}
+
+/// [`with_acs`] plus the sandbox's emulated TP-Link routers (one per installed TP-Link ONT
+/// router, at the WAN address its NBI device now reports), read in-process.
+pub async fn with_routers(
+    tweak: impl FnOnce(&mut Settings) + Send,
+) -> (
+    TestApp,
+    genieacs_client::testkit::FakeNbi,
+    hub::sandbox::SandboxRouters,
+) {
+    let fake = FakeFrappe::start().await.unwrap();
+    let nbi = hub::sandbox::fake_nbi_for(&fake).await.unwrap();
+    let routers = hub::sandbox::routers_for(&fake, &nbi).await.unwrap();
+    let mut s = settings(Db::Sqlite, &fake).await;
+    s.genieacs = Some(hub::config::GenieacsSettings {
+        url: nbi.url().to_string(),
+        auth: hub::config::GenieacsAuth::None,
+        timeout: Duration::from_secs(5),
+    });
+    s.tplink = Some(hub::config::TplinkSettings {
+        mode: hub::config::TplinkMode::Direct,
+        router_port: routers.port,
+        timeout: Duration::from_secs(5),
+    });
+    tweak(&mut s);
+    (spawn_settings(s, fake).await, nbi, routers)
 }
 
 impl TestApp {
@@ -301,4 +329,33 @@ macro_rules! both_backends {
             }
         }
     };
+}
+
+/// `GET /devices/lookup?{query}` with the admin token: status and body.
+pub async fn lookup(t: &TestApp, query: &str) -> (StatusCode, Value) {
+    let r = t
+        .token(
+            Method::GET,
+            &format!("/devices/lookup?{query}"),
+            ADMIN_TOKEN,
+        )
+        .send()
+        .await
+        .unwrap();
+    (r.status(), r.json().await.unwrap_or(Value::Null))
+}
+
+/// Each source's (name, status).
+pub fn statuses(body: &Value) -> Vec<(String, String)> {
+    body["sources"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| {
+            (
+                s["name"].as_str().unwrap().to_owned(),
+                s["status"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect()
 }

@@ -10,4 +10,5 @@ mod events;
 mod health;
 mod process;
 mod queues;
+mod routers;
 mod webhooks;

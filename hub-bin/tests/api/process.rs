@@ -32,7 +32,10 @@ impl Drop for Proc {
 
 fn clean_env(cmd: &mut Command) -> &mut Command {
     for (k, _) in std::env::vars() {
-        if k.starts_with("HUB_") || k.starts_with("FRAPPE_") {
+        if ["HUB_", "FRAPPE_", "GENIEACS_", "TPLINK_"]
+            .iter()
+            .any(|p| k.starts_with(p))
+        {
             cmd.env_remove(k);
         }
     }
@@ -96,6 +99,8 @@ fn config_check_prints_the_effective_settings_with_secrets_redacted() {
             "FRAPPE_WEBHOOK_SECRETS",
             "issues=whsecret-1-abcdefghij,jobs=whsecret-2-abcdefghij",
         )
+        .env("TPLINK_BRIDGE_URL", "http://tplink-bridge:3301")
+        .env("TPLINK_BRIDGE_TOKEN", "bridge-token-secret-42")
         .output()
         .unwrap();
     assert_eq!(
@@ -110,6 +115,7 @@ fn config_check_prints_the_effective_settings_with_secrets_redacted() {
         "proxy-secret-abcdefghijkl",
         "frappe-secret-xyz",
         "whsecret-1-abcdefghij",
+        "bridge-token-secret-42",
         &token_hash,
     ] {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
