@@ -19,6 +19,8 @@ pub struct ReadinessCache {
     pub frappe: Option<(Instant, Result<String, String>)>,
     /// The same for GenieACS.
     pub genieacs: Option<(Instant, Result<String, String>)>,
+    /// The same for the TP-Link bridge.
+    pub tplink: Option<(Instant, Result<String, String>)>,
 }
 
 /// How long a readiness answer is reused.

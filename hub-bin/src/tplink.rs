@@ -167,6 +167,34 @@ impl RouterReader {
         }
     }
 
+    /// Readiness: the bridge's `/healthz` answers (in-process reading is always ready; each
+    /// router's own state shows in the lookups).
+    pub async fn ready(&self) -> Result<String, String> {
+        match self {
+            Self::Bridge { http, url, .. } => {
+                let r = http
+                    .get(format!("{url}/healthz"))
+                    .send()
+                    .await
+                    .map_err(|e| {
+                        format!("the TP-Link bridge does not answer: {}", e.without_url())
+                    })?;
+                if r.status().is_success() {
+                    Ok("the TP-Link bridge answers".to_owned())
+                } else {
+                    Err(format!(
+                        "the TP-Link bridge's /healthz answered {}",
+                        r.status()
+                    ))
+                }
+            }
+            Self::Direct(routers) => Ok(format!(
+                "in-process, {} routers with a session",
+                routers.len().await
+            )),
+        }
+    }
+
     /// Logs the in-process routers out (each holds its router's only admin slot).
     pub async fn shutdown(&self) {
         if let Self::Direct(routers) = self {

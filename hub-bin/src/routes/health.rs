@@ -10,7 +10,7 @@ use http::header::CONTENT_TYPE;
 use serde::Serialize;
 use utoipa::ToSchema;
 
-use crate::state::{AppState, READINESS_TTL};
+use crate::state::{AppState, READINESS_TTL, ReadinessCache};
 
 /// The process answers.
 #[utoipa::path(get, path = "/healthz", tag = "operations", security(()),
@@ -46,6 +46,42 @@ pub struct Readiness {
     pub erpnext: Check,
     /// GenieACS.
     pub genieacs: Check,
+    /// The TP-Link bridge service (in-process routers are always ready).
+    pub tplink: Check,
+}
+
+/// Where a check's last answer is kept.
+type Slot = fn(&mut ReadinessCache) -> &mut Option<(Instant, Result<String, String>)>;
+
+/// Runs `probe` unless its answer in `slot` is fresher than [`READINESS_TTL`].
+async fn cached_check(
+    state: &AppState,
+    slot: Slot,
+    probe: impl std::future::Future<Output = Result<String, String>>,
+) -> Check {
+    let mut cache = state.readiness.lock().await;
+    let fresh = slot(&mut cache)
+        .as_ref()
+        .filter(|(at, _)| at.elapsed() < READINESS_TTL)
+        .map(|(_, r)| r.clone());
+    let result = match fresh {
+        Some(r) => r,
+        None => {
+            let r = probe.await;
+            *slot(&mut cache) = Some((Instant::now(), r.clone()));
+            r
+        }
+    };
+    match result {
+        Ok(detail) => Check {
+            status: "ok",
+            detail,
+        },
+        Err(detail) => Check {
+            status: "failing",
+            detail,
+        },
+    }
 }
 
 /// Ready when the store answers and every configured upstream accepts the hub's credentials;
@@ -71,36 +107,16 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             detail: "set FRAPPE_URL, FRAPPE_API_KEY and FRAPPE_API_SECRET".to_owned(),
         },
         Some(client) => {
-            let mut cache = state.readiness.lock().await;
-            let fresh = cache
-                .frappe
-                .as_ref()
-                .filter(|(at, _)| at.elapsed() < READINESS_TTL)
-                .map(|(_, r)| r.clone());
-            let result = match fresh {
-                Some(r) => r,
-                None => {
-                    let r = match crate::upstream::timed("erpnext", "check_auth", client.check_auth()).await {
-                        Ok(user) => Ok(format!("signed in as {user}")),
-                        Err(e) if e.is_unauthorized() => Err(
-                            "ERPNext rejected the API token: was Generate Keys clicked on the service user? Configure its new secret".to_owned(),
-                        ),
-                        Err(e) => Err(crate::error::from_frappe(&e).message),
-                    };
-                    cache.frappe = Some((Instant::now(), r.clone()));
-                    r
+            cached_check(&state, |c| &mut c.frappe, async {
+                match crate::upstream::timed("erpnext", "check_auth", client.check_auth()).await {
+                    Ok(user) => Ok(format!("signed in as {user}")),
+                    Err(e) if e.is_unauthorized() => Err(
+                        "ERPNext rejected the API token: was Generate Keys clicked on the service user? Configure its new secret".to_owned(),
+                    ),
+                    Err(e) => Err(crate::error::from_frappe(&e).message),
                 }
-            };
-            match result {
-                Ok(detail) => Check {
-                    status: "ok",
-                    detail,
-                },
-                Err(detail) => Check {
-                    status: "failing",
-                    detail,
-                },
-            }
+            })
+            .await
         }
     };
     let genieacs = match &state.genieacs {
@@ -109,23 +125,11 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             detail: "set GENIEACS_URL".to_owned(),
         },
         Some(client) => {
-            let mut cache = state.readiness.lock().await;
-            let fresh = cache
-                .genieacs
-                .as_ref()
-                .filter(|(at, _)| at.elapsed() < READINESS_TTL)
-                .map(|(_, r)| r.clone());
-            let result = match fresh {
-                Some(r) => r,
-                None => {
-                    // A query on `_id` (always indexed) that matches nothing.
-                    let probe = genieacs_client::Query::eq("_id", "hub-readiness-probe");
-                    let devices = client.devices();
-                    let r = crate::upstream::timed(
-                        "genieacs",
-                        "readyz",
-                        devices.page(&probe, &["_id"], 0, 1),
-                    )
+            cached_check(&state, |c| &mut c.genieacs, async {
+                // A query on `_id` (always indexed) that matches nothing.
+                let probe = genieacs_client::Query::eq("_id", "hub-readiness-probe");
+                let devices = client.devices();
+                crate::upstream::timed("genieacs", "readyz", devices.page(&probe, &["_id"], 0, 1))
                     .await
                     .map(|p| {
                         format!(
@@ -133,29 +137,28 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
                             p.items.len()
                         )
                     })
-                    .map_err(|e| format!("the NBI does not answer: {e}"));
-                    cache.genieacs = Some((Instant::now(), r.clone()));
-                    r
-                }
-            };
-            match result {
-                Ok(detail) => Check {
-                    status: "ok",
-                    detail,
-                },
-                Err(detail) => Check {
-                    status: "failing",
-                    detail,
-                },
-            }
+                    .map_err(|e| format!("the NBI does not answer: {e}"))
+            })
+            .await
         }
     };
-    let ready = store.status == "ok" && erpnext.status != "failing" && genieacs.status != "failing";
+    let tplink = match &state.tplink {
+        None => Check {
+            status: "not_configured",
+            detail: "set TPLINK_BRIDGE_URL or TPLINK_DIRECT=true".to_owned(),
+        },
+        Some(reader) => cached_check(&state, |c| &mut c.tplink, reader.ready()).await,
+    };
+    let ready = store.status == "ok"
+        && [&erpnext, &genieacs, &tplink]
+            .iter()
+            .all(|c| c.status != "failing");
     let body = Readiness {
         status: if ready { "ready" } else { "not_ready" },
         store,
         erpnext,
         genieacs,
+        tplink,
     };
     let status = if ready {
         StatusCode::OK

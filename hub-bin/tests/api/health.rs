@@ -45,6 +45,59 @@ async fn a_rejected_erpnext_token_makes_the_hub_unready_and_says_why() {
 }
 
 #[tokio::test]
+async fn the_tplink_bridge_is_checked_when_configured() {
+    // Not configured: named, not failing.
+    let t = spawn_app().await;
+    let body: Value = t
+        .http
+        .get(t.at("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["tplink"]["status"], "not_configured");
+    // A bridge that answers.
+    let bridge = tplink_bridge::service::Bridge::new(Default::default()).unwrap();
+    let server = gigafibre_client_core::testkit::FakeServer::start(bridge.routes())
+        .await
+        .unwrap();
+    let url = server.url().to_string();
+    let bridge_at = |url: String| {
+        move |s: &mut hub::config::Settings| {
+            s.tplink = Some(hub::config::TplinkSettings {
+                mode: hub::config::TplinkMode::Bridge { url, token: None },
+                router_port: 80,
+                timeout: Duration::from_secs(2),
+            });
+        }
+    };
+    let t = spawn_app_with(Db::Sqlite, bridge_at(url)).await;
+    let r = t.http.get(t.at("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["tplink"]["status"], "ok", "{body}");
+    // A bridge that is down makes the hub unready, and says so.
+    let closed = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap();
+    let t = spawn_app_with(Db::Sqlite, bridge_at(format!("http://{closed}"))).await;
+    let r = t.http.get(t.at("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["tplink"]["status"], "failing");
+    assert!(
+        body["tplink"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("does not answer"),
+        "{body}"
+    );
+}
+
+#[tokio::test]
 async fn metrics_and_openapi_are_served() {
     let t = spawn_app().await;
     t.http.get(t.at("/healthz")).send().await.unwrap();
