@@ -115,10 +115,7 @@ async fn a_source_that_is_down_slow_or_unconfigured_makes_the_answer_partial() {
     );
     assert!(body["equipment"].is_object(), "ERPNext still answered");
     // Down: nothing listens there.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let closed = format!("127.0.0.1:{}", crate::helpers::free_port());
     let (t, _) = with_acs(|s| {
         s.genieacs.as_mut().unwrap().url = format!("http://{closed}");
     })

@@ -79,10 +79,7 @@ async fn the_tplink_bridge_is_checked_when_configured() {
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["tplink"]["status"], "ok", "{body}");
     // A bridge that is down makes the hub unready, and says so.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap();
+    let closed = format!("127.0.0.1:{}", crate::helpers::free_port());
     let t = spawn_app_with(Db::Sqlite, bridge_at(format!("http://{closed}"))).await;
     let r = t.http.get(t.at("/readyz")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);

@@ -359,3 +359,12 @@ pub fn statuses(body: &Value) -> Vec<(String, String)> {
         })
         .collect()
 }
+
+/// A port nothing listens on (bound, then freed): a free port for a server, or a closed one.
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}

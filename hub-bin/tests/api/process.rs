@@ -8,17 +8,9 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 
-use crate::helpers::{PROXY_SECRET, SseClient, WEBHOOK_SECRET};
+use crate::helpers::{PROXY_SECRET, SseClient, WEBHOOK_SECRET, free_port};
 
 const HUB: &str = env!("CARGO_BIN_EXE_hub");
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
 
 /// A hub process that is killed when dropped.
 struct Proc(Child);

@@ -196,11 +196,7 @@ async fn a_router_unconfigured_down_refusing_or_slow_makes_the_answer_partial() 
     );
 
     // Down: nothing listens on the router port.
-    let closed = std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port();
+    let closed = crate::helpers::free_port();
     let (t, _nbi, _routers) =
         with_routers(|s| s.tplink.as_mut().unwrap().router_port = closed).await;
     let (status, body) = lookup(&t, &format!("serial={serial}")).await;
