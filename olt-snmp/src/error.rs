@@ -165,11 +165,40 @@ mod tests {
     fn transient_predicate_separates_retryable_failures() {
         let olt = || "olt-1".to_owned();
         let t = Duration::from_secs(1);
-        assert!(Error::Timeout { olt: olt(), timeout: t, attempts: 3 }.is_transient());
-        assert!(Error::NoAnswer { olt: olt(), timeout: t, attempts: 3 }.is_transient());
-        assert!(!Error::Auth { olt: olt(), reason: "wrong digest".into() }.is_transient());
-        assert!(!Error::OnuNotFound { olt: olt(), serial: "HWTC00000000".into() }.is_transient());
-        let e = Error::OnuNotFound { olt: olt(), serial: "HWTC00000000".into() };
+        assert!(
+            Error::Timeout {
+                olt: olt(),
+                timeout: t,
+                attempts: 3
+            }
+            .is_transient()
+        );
+        assert!(
+            Error::NoAnswer {
+                olt: olt(),
+                timeout: t,
+                attempts: 3
+            }
+            .is_transient()
+        );
+        assert!(
+            !Error::Auth {
+                olt: olt(),
+                reason: "wrong digest".into()
+            }
+            .is_transient()
+        );
+        assert!(
+            !Error::OnuNotFound {
+                olt: olt(),
+                serial: "HWTC00000000".into()
+            }
+            .is_transient()
+        );
+        let e = Error::OnuNotFound {
+            olt: olt(),
+            serial: "HWTC00000000".into(),
+        };
         assert!(e.is_not_found());
         assert_eq!(e.olt(), Some("olt-1"));
         assert!(e.to_string().contains("olt-1"));

@@ -4,8 +4,14 @@
 mod error;
 mod model;
 pub mod oid;
+mod olt;
 pub mod profile;
 pub mod snmprec;
+mod transport;
+
+#[cfg(feature = "testkit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
+pub mod testkit;
 
 pub use error::{Error, Result};
 pub use model::{
@@ -13,4 +19,8 @@ pub use model::{
     Serial, SignalQuality, SignalThresholds,
 };
 pub use oid::{Oid, Value};
+pub use olt::{Olt, OltBuilder, Readings, SystemInfo};
 pub use profile::{Field, Profile, ProfileSet};
+pub use transport::{
+    AuthProtocol, Credentials, GlobalLimit, PrivProtocol, TransportStats, V3Credentials,
+};

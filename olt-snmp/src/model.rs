@@ -240,14 +240,21 @@ impl OnuStatus {
 impl FromStr for OnuStatus {
     type Err = String;
     fn from_str(s: &str) -> Result<Self, Self::Err> {
-        Ok(match s.trim().to_ascii_lowercase().replace(['-', '_', ' '], "").as_str() {
-            "online" => Self::Online,
-            "offline" => Self::Offline,
-            "los" => Self::Los,
-            "dyinggasp" => Self::DyingGasp,
-            "unknown" => Self::Unknown,
-            _ => return Err(format!("unknown ONU status {s:?}")),
-        })
+        Ok(
+            match s
+                .trim()
+                .to_ascii_lowercase()
+                .replace(['-', '_', ' '], "")
+                .as_str()
+            {
+                "online" => Self::Online,
+                "offline" => Self::Offline,
+                "los" => Self::Los,
+                "dyinggasp" => Self::DyingGasp,
+                "unknown" => Self::Unknown,
+                _ => return Err(format!("unknown ONU status {s:?}")),
+            },
+        )
     }
 }
 
@@ -418,19 +425,39 @@ mod tests {
         assert_eq!(Serial::parse("HWTC7C9A0A9B").unwrap().as_str(), want);
         assert_eq!(Serial::parse(" hwtc7c9a0a9b ").unwrap().as_str(), want);
         assert_eq!(Serial::parse("485754437C9A0A9B").unwrap().as_str(), want);
-        assert_eq!(Serial::parse("0x48 57 54 43 7c 9a 0a 9b").unwrap().as_str(), want);
-        assert_eq!(Serial::parse("48:57:54:43:7C:9A:0A:9B").unwrap().as_str(), want);
+        assert_eq!(
+            Serial::parse("0x48 57 54 43 7c 9a 0a 9b").unwrap().as_str(),
+            want
+        );
+        assert_eq!(
+            Serial::parse("48:57:54:43:7C:9A:0A:9B").unwrap().as_str(),
+            want
+        );
         let octets = [0x48, 0x57, 0x54, 0x43, 0x7C, 0x9A, 0x0A, 0x9B];
         assert_eq!(Serial::from_octets(&octets).unwrap().as_str(), want);
         assert_eq!(Serial::from_octets(b"HWTC7C9A0A9B").unwrap().as_str(), want);
-        assert_eq!(Serial::from_octets(b"485754437c9a0a9b").unwrap().as_str(), want);
-        assert_eq!(Serial::parse("hwtc7c9a0a9b").unwrap(), Serial::parse("HWTC7C9A0A9B").unwrap());
+        assert_eq!(
+            Serial::from_octets(b"485754437c9a0a9b").unwrap().as_str(),
+            want
+        );
+        assert_eq!(
+            Serial::parse("hwtc7c9a0a9b").unwrap(),
+            Serial::parse("HWTC7C9A0A9B").unwrap()
+        );
         assert_eq!(Serial::parse(want).unwrap().vendor(), "HWTC");
     }
 
     #[test]
     fn serial_refuses_what_is_not_a_serial() {
-        for bad in ["", "HWTC", "HWTC7C9A0A9", "HWTC7C9A0A9BX", "HW-C7C9A0A9", "HWTCZZ9A0A9B", "00000000deadbeef"] {
+        for bad in [
+            "",
+            "HWTC",
+            "HWTC7C9A0A9",
+            "HWTC7C9A0A9BX",
+            "HW-C7C9A0A9",
+            "HWTCZZ9A0A9B",
+            "00000000deadbeef",
+        ] {
             assert!(Serial::parse(bad).is_err(), "{bad:?}");
         }
         assert!(Serial::from_octets(&[0, 1, 2, 3, 4, 5, 6, 7]).is_none());
@@ -440,8 +467,14 @@ mod tests {
     #[test]
     fn pon_port_parses_cli_names() {
         assert_eq!("0/1/0".parse::<PonPort>().unwrap(), PonPort::new(0, 1, 0));
-        assert_eq!("gpon-olt_1/2/3".parse::<PonPort>().unwrap(), PonPort::new(1, 2, 3));
-        assert_eq!("GPON 0/1/2".parse::<PonPort>().unwrap(), PonPort::new(0, 1, 2));
+        assert_eq!(
+            "gpon-olt_1/2/3".parse::<PonPort>().unwrap(),
+            PonPort::new(1, 2, 3)
+        );
+        assert_eq!(
+            "GPON 0/1/2".parse::<PonPort>().unwrap(),
+            PonPort::new(0, 1, 2)
+        );
         assert!("0/1".parse::<PonPort>().is_err());
         assert!("0/1/x".parse::<PonPort>().is_err());
     }
@@ -468,14 +501,38 @@ mod tests {
     #[test]
     fn verdict_uses_the_thresholds_and_the_worse_level() {
         let t = SignalThresholds::default();
-        assert_eq!(t.verdict(&status(OnuStatus::Online, Some(-20.0), Some(-22.0))), SignalQuality::Good);
-        assert_eq!(t.verdict(&status(OnuStatus::Online, Some(-27.5), Some(-22.0))), SignalQuality::Weak);
-        assert_eq!(t.verdict(&status(OnuStatus::Online, Some(-20.0), Some(-31.0))), SignalQuality::Critical);
-        assert_eq!(t.verdict(&status(OnuStatus::Online, Some(-5.0), None)), SignalQuality::Overload);
-        assert_eq!(t.verdict(&status(OnuStatus::Online, None, None)), SignalQuality::Unknown);
-        assert_eq!(t.verdict(&status(OnuStatus::Los, Some(-20.0), None)), SignalQuality::Unknown);
-        let strict = SignalThresholds { weak_below_dbm: -25.0, ..t };
-        assert_eq!(strict.verdict(&status(OnuStatus::Online, Some(-26.0), None)), SignalQuality::Weak);
+        assert_eq!(
+            t.verdict(&status(OnuStatus::Online, Some(-20.0), Some(-22.0))),
+            SignalQuality::Good
+        );
+        assert_eq!(
+            t.verdict(&status(OnuStatus::Online, Some(-27.5), Some(-22.0))),
+            SignalQuality::Weak
+        );
+        assert_eq!(
+            t.verdict(&status(OnuStatus::Online, Some(-20.0), Some(-31.0))),
+            SignalQuality::Critical
+        );
+        assert_eq!(
+            t.verdict(&status(OnuStatus::Online, Some(-5.0), None)),
+            SignalQuality::Overload
+        );
+        assert_eq!(
+            t.verdict(&status(OnuStatus::Online, None, None)),
+            SignalQuality::Unknown
+        );
+        assert_eq!(
+            t.verdict(&status(OnuStatus::Los, Some(-20.0), None)),
+            SignalQuality::Unknown
+        );
+        let strict = SignalThresholds {
+            weak_below_dbm: -25.0,
+            ..t
+        };
+        assert_eq!(
+            strict.verdict(&status(OnuStatus::Online, Some(-26.0), None)),
+            SignalQuality::Weak
+        );
     }
 
     #[test]
@@ -486,6 +543,9 @@ mod tests {
         assert_eq!(json["onuRxDbm"], -20.5);
         assert!(json.get("oltRxDbm").is_none());
         assert!(json.get("lastDownCause").is_none());
-        assert_eq!(serde_json::to_value(OnuStatus::DyingGasp).unwrap(), "dyinggasp");
+        assert_eq!(
+            serde_json::to_value(OnuStatus::DyingGasp).unwrap(),
+            "dyinggasp"
+        );
     }
 }

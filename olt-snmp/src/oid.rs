@@ -173,7 +173,10 @@ impl Value {
 
     /// Whether this is one of the exceptions (`noSuchObject`, `noSuchInstance`, `endOfMibView`).
     pub fn is_exception(&self) -> bool {
-        matches!(self, Value::NoSuchObject | Value::NoSuchInstance | Value::EndOfMibView)
+        matches!(
+            self,
+            Value::NoSuchObject | Value::NoSuchInstance | Value::EndOfMibView
+        )
     }
 }
 
@@ -202,7 +205,9 @@ mod tests {
     #[test]
     fn subtree_checks_are_arc_exact() {
         let root: Oid = "1.3.6.1.4.1.2011.6.128.1.1.2.51.1.4".parse().unwrap();
-        let inside: Oid = "1.3.6.1.4.1.2011.6.128.1.1.2.51.1.4.4194312192.0".parse().unwrap();
+        let inside: Oid = "1.3.6.1.4.1.2011.6.128.1.1.2.51.1.4.4194312192.0"
+            .parse()
+            .unwrap();
         let sibling: Oid = "1.3.6.1.4.1.2011.6.128.1.1.2.51.1.40.1".parse().unwrap();
         assert!(inside.is_below(&root));
         assert_eq!(inside.suffix(&root), Some(&[4194312192, 0][..]));

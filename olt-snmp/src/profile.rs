@@ -16,10 +16,16 @@ use crate::model::{DownCause, OnuLocation, OnuStatus, OpticalStatus, PonPort, Se
 use crate::oid::{Oid, Value};
 
 const BUILTIN: [(&str, &str); 4] = [
-    ("huawei-ma5800", include_str!("../profiles/huawei-ma5800.toml")),
+    (
+        "huawei-ma5800",
+        include_str!("../profiles/huawei-ma5800.toml"),
+    ),
     ("zte-c300", include_str!("../profiles/zte-c300.toml")),
     ("vsol-v1600g", include_str!("../profiles/vsol-v1600g.toml")),
-    ("cdata-fd16xx", include_str!("../profiles/cdata-fd16xx.toml")),
+    (
+        "cdata-fd16xx",
+        include_str!("../profiles/cdata-fd16xx.toml"),
+    ),
 ];
 
 /// How a row's instance suffix maps to a PON port and ONU id.
@@ -64,7 +70,11 @@ impl IndexDecoding {
             (IndexDecoding::Quad, &[dev, card, port, onu]) => (PonPort::new(dev, card, port), onu),
             _ => return None,
         };
-        Some(OnuLocation { index: index.to_vec(), pon_port, onu_id })
+        Some(OnuLocation {
+            index: index.to_vec(),
+            pon_port,
+            onu_id,
+        })
     }
 
     /// The index prefix that selects one PON port's rows (the ifIndex for Huawei and ZTE).
@@ -74,13 +84,17 @@ impl IndexDecoding {
                 if port.shelf > 0x3F || port.slot > 0x3F || port.port > 0x1F {
                     return None;
                 }
-                Some(vec![0xFA00_0000 + (port.shelf << 19) + (port.slot << 13) + (port.port << 8)])
+                Some(vec![
+                    0xFA00_0000 + (port.shelf << 19) + (port.slot << 13) + (port.port << 8),
+                ])
             }
             IndexDecoding::Zte => {
                 if port.shelf == 0 || port.shelf > 0x10 || port.slot > 0xFF || port.port > 0xFF {
                     return None;
                 }
-                Some(vec![(1 << 28) | ((port.shelf - 1) << 24) | (port.slot << 16) | (port.port << 8)])
+                Some(vec![
+                    (1 << 28) | ((port.shelf - 1) << 24) | (port.slot << 16) | (port.port << 8),
+                ])
             }
             IndexDecoding::Pair => (port.shelf == 0 && port.slot == 0).then(|| vec![port.port]),
             IndexDecoding::Quad => Some(vec![port.shelf, port.slot, port.port]),
@@ -175,7 +189,10 @@ impl DownCauseColumn {
             return None;
         }
         Some(DownCause(
-            self.codes.get(&raw).cloned().unwrap_or_else(|| format!("code-{raw}")),
+            self.codes
+                .get(&raw)
+                .cloned()
+                .unwrap_or_else(|| format!("code-{raw}")),
         ))
     }
 }
@@ -233,10 +250,7 @@ impl Measure {
             }
         };
         let v = raw * self.scale + self.offset;
-        if !v.is_finite()
-            || self.min.is_some_and(|m| v < m)
-            || self.max.is_some_and(|m| v > m)
-        {
+        if !v.is_finite() || self.min.is_some_and(|m| v < m) || self.max.is_some_and(|m| v > m) {
             return None;
         }
         Some((v * 1000.0).round() / 1000.0)
@@ -298,8 +312,13 @@ impl Field {
     ];
 
     /// Serial, status, ONU rx, ONU tx and OLT rx: a light whole-OLT poll.
-    pub const LEVELS: [Field; 5] =
-        [Field::Serial, Field::Status, Field::OnuRx, Field::OnuTx, Field::OltRx];
+    pub const LEVELS: [Field; 5] = [
+        Field::Serial,
+        Field::Status,
+        Field::OnuRx,
+        Field::OnuTx,
+        Field::OltRx,
+    ];
 
     fn slot(self) -> usize {
         self as usize
@@ -375,7 +394,12 @@ impl Profile {
     }
 
     fn validate(&self) -> Result<()> {
-        let bad = |m: String| Err(Error::Config(format!("vendor profile {:?}: {m}", self.name)));
+        let bad = |m: String| {
+            Err(Error::Config(format!(
+                "vendor profile {:?}: {m}",
+                self.name
+            )))
+        };
         if self.name.trim().is_empty() {
             return bad("empty name".to_owned());
         }
@@ -396,7 +420,9 @@ impl Profile {
         let descr = sys_descr.to_ascii_lowercase();
         (d.sys_object_id.is_empty() || d.sys_object_id.iter().any(|p| sys_object_id.starts_with(p)))
             && (d.sys_descr.is_empty()
-                || d.sys_descr.iter().any(|s| descr.contains(&s.to_ascii_lowercase())))
+                || d.sys_descr
+                    .iter()
+                    .any(|s| descr.contains(&s.to_ascii_lowercase())))
     }
 
     /// The columns of `fields` this profile has: (field, column OID, suffix).
@@ -409,7 +435,10 @@ impl Profile {
             let col = match f {
                 Field::Serial => Some((&self.serial.oid, self.serial.suffix.as_slice())),
                 Field::Status => Some((&self.status.oid, self.status.suffix.as_slice())),
-                Field::DownCause => self.down_cause.as_ref().map(|c| (&c.oid, c.suffix.as_slice())),
+                Field::DownCause => self
+                    .down_cause
+                    .as_ref()
+                    .map(|c| (&c.oid, c.suffix.as_slice())),
                 _ => self.measure(f).map(|m| (&m.oid, m.suffix.as_slice())),
             };
             if let Some((oid, suffix)) = col {
@@ -451,7 +480,10 @@ impl Profile {
         polled_at: DateTime<Utc>,
     ) -> Option<OpticalStatus> {
         let loc = self.index.decode(index)?;
-        let serial = row.get(Field::Serial).and_then(|v| v.as_bytes()).and_then(Serial::from_octets)?;
+        let serial = row
+            .get(Field::Serial)
+            .and_then(|v| v.as_bytes())
+            .and_then(Serial::from_octets)?;
         let mut status = row
             .get(Field::Status)
             .and_then(Value::as_i64)
@@ -474,7 +506,9 @@ impl Profile {
             if !online {
                 return None;
             }
-            self.measure(f).zip(row.get(f)).and_then(|(m, v)| m.convert(v))
+            self.measure(f)
+                .zip(row.get(f))
+                .and_then(|(m, v)| m.convert(v))
         };
         Some(OpticalStatus {
             serial,
@@ -562,8 +596,13 @@ struct ProfileFile {
 impl ProfileSet {
     /// The built-in profiles.
     pub fn builtin() -> Self {
-        let profiles = BUILTIN.iter().filter_map(|(_, t)| Profile::from_toml(t).ok()).collect();
-        Self { profiles: Arc::new(profiles) }
+        let profiles = BUILTIN
+            .iter()
+            .filter_map(|(_, t)| Profile::from_toml(t).ok())
+            .collect();
+        Self {
+            profiles: Arc::new(profiles),
+        }
     }
 
     /// Adds the profiles of a TOML file (`[[profile]]` tables). They take precedence over the
@@ -577,14 +616,18 @@ impl ProfileSet {
             profiles.push(p);
         }
         profiles.extend(self.profiles.iter().cloned());
-        Ok(Self { profiles: Arc::new(profiles) })
+        Ok(Self {
+            profiles: Arc::new(profiles),
+        })
     }
 
     /// Adds one profile, ahead of the others.
     pub fn with(&self, profile: Profile) -> Self {
         let mut profiles = vec![profile];
         profiles.extend(self.profiles.iter().cloned());
-        Self { profiles: Arc::new(profiles) }
+        Self {
+            profiles: Arc::new(profiles),
+        }
     }
 
     /// A profile by name.
@@ -594,7 +637,9 @@ impl ProfileSet {
 
     /// The first profile that recognises the agent.
     pub fn detect(&self, sys_object_id: &Oid, sys_descr: &str) -> Option<&Profile> {
-        self.profiles.iter().find(|p| p.matches(sys_object_id, sys_descr))
+        self.profiles
+            .iter()
+            .find(|p| p.matches(sys_object_id, sys_descr))
     }
 
     /// Every profile, in precedence order.
@@ -624,15 +669,30 @@ mod tests {
     #[test]
     fn huawei_index_decodes_frame_slot_port_as_mibs_md_gives_it() {
         let d = IndexDecoding::Huawei;
-        assert_eq!(d.decode(&[4194312192, 3]).unwrap().pon_port, PonPort::new(0, 1, 0));
-        assert_eq!(d.decode(&[4194312448, 0]).unwrap().pon_port, PonPort::new(0, 1, 1));
-        assert_eq!(d.decode(&[4194320384, 0]).unwrap().pon_port, PonPort::new(0, 2, 0));
+        assert_eq!(
+            d.decode(&[4194312192, 3]).unwrap().pon_port,
+            PonPort::new(0, 1, 0)
+        );
+        assert_eq!(
+            d.decode(&[4194312448, 0]).unwrap().pon_port,
+            PonPort::new(0, 1, 1)
+        );
+        assert_eq!(
+            d.decode(&[4194320384, 0]).unwrap().pon_port,
+            PonPort::new(0, 2, 0)
+        );
         // 4194304000 + frame*524288 + slot*8192 + port*256
-        let loc = d.decode(&[4194304000 + 524288 + 3 * 8192 + 7 * 256, 127]).unwrap();
+        let loc = d
+            .decode(&[4194304000 + 524288 + 3 * 8192 + 7 * 256, 127])
+            .unwrap();
         assert_eq!((loc.pon_port, loc.onu_id), (PonPort::new(1, 3, 7), 127));
         assert!(d.decode(&[4194312192]).is_none());
         assert!(d.decode(&[4194312192, 1, 1]).is_none());
-        for port in [PonPort::new(0, 1, 0), PonPort::new(0, 2, 15), PonPort::new(1, 3, 7)] {
+        for port in [
+            PonPort::new(0, 1, 0),
+            PonPort::new(0, 2, 15),
+            PonPort::new(1, 3, 7),
+        ] {
             let prefix = d.port_prefix(port).unwrap();
             assert_eq!(d.decode(&[prefix[0], 1]).unwrap().pon_port, port);
         }
@@ -644,9 +704,18 @@ mod tests {
         let d = IndexDecoding::Zte;
         let loc = d.decode(&[268501248, 3]).unwrap();
         assert_eq!((loc.pon_port, loc.onu_id), (PonPort::new(1, 1, 1), 3));
-        assert_eq!(d.decode(&[268566784, 1]).unwrap().pon_port, PonPort::new(1, 2, 1));
-        assert_eq!(d.decode(&[268632320, 1]).unwrap().pon_port, PonPort::new(1, 3, 1));
-        assert_eq!(d.decode(&[0x1001_0300, 1]).unwrap().pon_port, PonPort::new(1, 1, 3));
+        assert_eq!(
+            d.decode(&[268566784, 1]).unwrap().pon_port,
+            PonPort::new(1, 2, 1)
+        );
+        assert_eq!(
+            d.decode(&[268632320, 1]).unwrap().pon_port,
+            PonPort::new(1, 3, 1)
+        );
+        assert_eq!(
+            d.decode(&[0x1001_0300, 1]).unwrap().pon_port,
+            PonPort::new(1, 1, 3)
+        );
         assert_eq!(d.port_prefix(PonPort::new(1, 1, 1)), Some(vec![268501248]));
         assert_eq!(d.port_prefix(PonPort::new(0, 1, 1)), None);
     }
@@ -666,14 +735,33 @@ mod tests {
         let rx = p.onu_rx.as_ref().unwrap();
         assert_eq!(rx.convert(&Value::Integer(-2249)), Some(-22.49));
         assert_eq!(rx.convert(&Value::Integer(2147483647)), None);
-        assert_eq!(rx.convert(&Value::Integer(-6000)), None, "−60 dBm is out of range");
+        assert_eq!(
+            rx.convert(&Value::Integer(-6000)),
+            None,
+            "−60 dBm is out of range"
+        );
         let olt_rx = p.olt_rx.as_ref().unwrap();
         assert_eq!(olt_rx.convert(&Value::Integer(7655)), Some(-23.45));
-        assert_eq!(p.voltage.as_ref().unwrap().convert(&Value::Integer(3250)), Some(3.25));
-        assert_eq!(p.temperature.as_ref().unwrap().convert(&Value::Integer(53)), Some(53.0));
-        assert_eq!(p.bias.as_ref().unwrap().convert(&Value::Integer(13)), Some(13.0));
-        assert_eq!(p.distance.as_ref().unwrap().convert(&Value::Integer(-1)), None);
-        assert_eq!(p.distance.as_ref().unwrap().convert(&Value::Integer(1786)), Some(1786.0));
+        assert_eq!(
+            p.voltage.as_ref().unwrap().convert(&Value::Integer(3250)),
+            Some(3.25)
+        );
+        assert_eq!(
+            p.temperature.as_ref().unwrap().convert(&Value::Integer(53)),
+            Some(53.0)
+        );
+        assert_eq!(
+            p.bias.as_ref().unwrap().convert(&Value::Integer(13)),
+            Some(13.0)
+        );
+        assert_eq!(
+            p.distance.as_ref().unwrap().convert(&Value::Integer(-1)),
+            None
+        );
+        assert_eq!(
+            p.distance.as_ref().unwrap().convert(&Value::Integer(1786)),
+            Some(1786.0)
+        );
     }
 
     #[test]
@@ -682,21 +770,51 @@ mod tests {
         let rx = p.onu_rx.as_ref().unwrap();
         assert_eq!(rx.convert(&Value::Integer(3755)), Some(-22.49));
         assert_eq!(rx.convert(&Value::Integer(65535)), None);
-        assert_eq!(p.olt_rx.as_ref().unwrap().convert(&Value::Integer(-23450)), Some(-23.45));
-        assert_eq!(p.olt_rx.as_ref().unwrap().convert(&Value::Integer(-80000)), None);
-        assert_eq!(p.voltage.as_ref().unwrap().convert(&Value::Integer(162)), Some(3.24));
-        assert_eq!(p.bias.as_ref().unwrap().convert(&Value::Integer(6550)), Some(13.1));
-        assert_eq!(p.temperature.as_ref().unwrap().convert(&Value::Integer(13568)), Some(53.0));
-        assert_eq!(p.distance.as_ref().unwrap().convert(&Value::Integer(0)), None);
+        assert_eq!(
+            p.olt_rx.as_ref().unwrap().convert(&Value::Integer(-23450)),
+            Some(-23.45)
+        );
+        assert_eq!(
+            p.olt_rx.as_ref().unwrap().convert(&Value::Integer(-80000)),
+            None
+        );
+        assert_eq!(
+            p.voltage.as_ref().unwrap().convert(&Value::Integer(162)),
+            Some(3.24)
+        );
+        assert_eq!(
+            p.bias.as_ref().unwrap().convert(&Value::Integer(6550)),
+            Some(13.1)
+        );
+        assert_eq!(
+            p.temperature
+                .as_ref()
+                .unwrap()
+                .convert(&Value::Integer(13568)),
+            Some(53.0)
+        );
+        assert_eq!(
+            p.distance.as_ref().unwrap().convert(&Value::Integer(0)),
+            None
+        );
     }
 
     #[test]
     fn text_measures_parse_the_number_out() {
         let p = Profile::builtin("vsol-v1600g").unwrap();
         let rx = p.onu_rx.as_ref().unwrap();
-        assert_eq!(rx.convert(&Value::OctetString(b"-20.51".to_vec())), Some(-20.51));
-        assert_eq!(rx.convert(&Value::OctetString(b"-20.51(dBm)".to_vec())), Some(-20.51));
-        assert_eq!(rx.convert(&Value::OctetString(b" -8.2 dBm".to_vec())), Some(-8.2));
+        assert_eq!(
+            rx.convert(&Value::OctetString(b"-20.51".to_vec())),
+            Some(-20.51)
+        );
+        assert_eq!(
+            rx.convert(&Value::OctetString(b"-20.51(dBm)".to_vec())),
+            Some(-20.51)
+        );
+        assert_eq!(
+            rx.convert(&Value::OctetString(b" -8.2 dBm".to_vec())),
+            Some(-8.2)
+        );
         assert_eq!(rx.convert(&Value::OctetString(b"N/A".to_vec())), None);
         assert_eq!(rx.convert(&Value::OctetString(Vec::new())), None);
         assert_eq!(rx.convert(&Value::OctetString(b"-".to_vec())), None);
@@ -733,21 +851,33 @@ mod tests {
     fn offline_huawei_ont_takes_its_state_from_the_down_cause_and_loses_its_optics() {
         let p = Profile::builtin("huawei-ma5800").unwrap();
         let mut row = Row::default();
-        row.set(Field::Serial, Value::OctetString(vec![0x54, 0x50, 0x4c, 0x47, 0xb3, 0x35, 0xf9, 0x85]));
+        row.set(
+            Field::Serial,
+            Value::OctetString(vec![0x54, 0x50, 0x4c, 0x47, 0xb3, 0x35, 0xf9, 0x85]),
+        );
         row.set(Field::Status, Value::Integer(2));
         row.set(Field::DownCause, Value::Integer(13));
         row.set(Field::OnuRx, Value::Integer(-2000));
         row.set(Field::Distance, Value::Integer(1200));
-        let s = p.decode_row("olt", &[4194312192, 3], &row, DateTime::UNIX_EPOCH).unwrap();
+        let s = p
+            .decode_row("olt", &[4194312192, 3], &row, DateTime::UNIX_EPOCH)
+            .unwrap();
         assert_eq!(s.status, OnuStatus::DyingGasp);
         assert_eq!(s.serial.as_str(), "TPLGB335F985");
-        assert_eq!(s.onu_rx_dbm, None, "no optics for an ONU that is not online");
+        assert_eq!(
+            s.onu_rx_dbm, None,
+            "no optics for an ONU that is not online"
+        );
         assert_eq!(s.distance_m, None);
         row.set(Field::DownCause, Value::Integer(1));
-        let s = p.decode_row("olt", &[4194312192, 3], &row, DateTime::UNIX_EPOCH).unwrap();
+        let s = p
+            .decode_row("olt", &[4194312192, 3], &row, DateTime::UNIX_EPOCH)
+            .unwrap();
         assert_eq!(s.status, OnuStatus::Los);
         row.set(Field::DownCause, Value::Integer(9));
-        let s = p.decode_row("olt", &[4194312192, 3], &row, DateTime::UNIX_EPOCH).unwrap();
+        let s = p
+            .decode_row("olt", &[4194312192, 3], &row, DateTime::UNIX_EPOCH)
+            .unwrap();
         assert_eq!(s.status, OnuStatus::Offline);
         assert_eq!(s.last_down_cause.unwrap().as_str(), "reset");
     }
@@ -755,13 +885,28 @@ mod tests {
     #[test]
     fn detection_uses_object_id_and_descr() {
         let set = ProfileSet::builtin();
-        let hw = set.detect(&oid("1.3.6.1.4.1.2011.2.248"), "Huawei Integrated Access Software (MA5800-X7)");
+        let hw = set.detect(
+            &oid("1.3.6.1.4.1.2011.2.248"),
+            "Huawei Integrated Access Software (MA5800-X7)",
+        );
         assert_eq!(hw.unwrap().name, "huawei-ma5800");
-        let zte = set.detect(&oid("1.3.6.1.4.1.3902.1082.1001.9999"), "ZXA10 C300, ZTE ZXA10 Software");
+        let zte = set.detect(
+            &oid("1.3.6.1.4.1.3902.1082.1001.9999"),
+            "ZXA10 C300, ZTE ZXA10 Software",
+        );
         assert_eq!(zte.unwrap().name, "zte-c300");
-        assert!(set.detect(&oid("1.3.6.1.4.1.3902.1082.1001.9999"), "ZXA10 C600").is_none());
-        assert!(set.detect(&oid("1.3.6.1.4.1.8072.3.2.10"), "Linux").is_none());
-        assert_eq!(set.detect(&oid("1.3.6.1.4.1.37950.1"), "").unwrap().name, "vsol-v1600g");
+        assert!(
+            set.detect(&oid("1.3.6.1.4.1.3902.1082.1001.9999"), "ZXA10 C600")
+                .is_none()
+        );
+        assert!(
+            set.detect(&oid("1.3.6.1.4.1.8072.3.2.10"), "Linux")
+                .is_none()
+        );
+        assert_eq!(
+            set.detect(&oid("1.3.6.1.4.1.37950.1"), "").unwrap().name,
+            "vsol-v1600g"
+        );
     }
 
     #[test]
@@ -777,12 +922,16 @@ mod tests {
             onu_rx = { oid = "1.3.6.1.4.1.3902.1082.500.20.2.2.2.1.10", suffix = [1], scale = 0.002, offset = -30.0, sentinels = [65535] }
         "#;
         let set = ProfileSet::builtin().load_toml(text).unwrap();
-        let p = set.detect(&oid("1.3.6.1.4.1.3902.1082.1001.9999"), "ZXA10 C600").unwrap();
+        let p = set
+            .detect(&oid("1.3.6.1.4.1.3902.1082.1001.9999"), "ZXA10 C600")
+            .unwrap();
         assert_eq!(p.name, "zte-c600-lab");
         assert_eq!(p.status.map(4), OnuStatus::Online);
         assert!(set.get("huawei-ma5800").is_some());
 
-        let err = ProfileSet::builtin().load_toml("[[profile]]\nname = \"x\"\n").unwrap_err();
+        let err = ProfileSet::builtin()
+            .load_toml("[[profile]]\nname = \"x\"\n")
+            .unwrap_err();
         assert!(matches!(err, Error::Config(_)), "{err}");
         let err = ProfileSet::builtin()
             .load_toml("[[profile]]\nname=\"x\"\nvendor=\"v\"\nindex=\"huawei\"\nserial={oid=\"5.1\"}\nstatus={oid=\"1.3.6\"}\n")

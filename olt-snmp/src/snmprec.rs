@@ -35,7 +35,10 @@ impl Recording {
             if line.trim().is_empty() || line.starts_with('#') {
                 continue;
             }
-            let err = |message: String| SnmprecError { line: i + 1, message };
+            let err = |message: String| SnmprecError {
+                line: i + 1,
+                message,
+            };
             let mut parts = line.splitn(3, '|');
             let (Some(oid), Some(tag), Some(value)) = (parts.next(), parts.next(), parts.next())
             else {
@@ -90,7 +93,9 @@ impl Recording {
 
 fn parse_value(tag: &str, value: &str) -> Result<Value, String> {
     if tag.contains(':') {
-        return Err(format!("variation modules are not supported (type `{tag}`)"));
+        return Err(format!(
+            "variation modules are not supported (type `{tag}`)"
+        ));
     }
     let (num, hex) = match tag.strip_suffix('x') {
         Some(t) => (t, true),
@@ -107,10 +112,14 @@ fn parse_value(tag: &str, value: &str) -> Result<Value, String> {
         String::from_utf8(bytes()?).map_err(|_| "value is not text".to_owned())
     };
     let int = |t: String| -> Result<i64, String> {
-        t.trim().parse::<i64>().map_err(|_| format!("bad integer {t:?}"))
+        t.trim()
+            .parse::<i64>()
+            .map_err(|_| format!("bad integer {t:?}"))
     };
     let u32v = |t: String| -> Result<u32, String> {
-        t.trim().parse::<u32>().map_err(|_| format!("bad unsigned integer {t:?}"))
+        t.trim()
+            .parse::<u32>()
+            .map_err(|_| format!("bad unsigned integer {t:?}"))
     };
     Ok(match num {
         "2" => Value::Integer(int(text()?)?),
@@ -123,8 +132,9 @@ fn parse_value(tag: &str, value: &str) -> Result<Value, String> {
                 let arr: [u8; 4] = b.try_into().map_err(|_| "IpAddress needs 4 octets")?;
                 Value::IpAddress(arr)
             } else {
-                let ip: std::net::Ipv4Addr =
-                    text()?.parse().map_err(|_| format!("bad IpAddress {value:?}"))?;
+                let ip: std::net::Ipv4Addr = text()?
+                    .parse()
+                    .map_err(|_| format!("bad IpAddress {value:?}"))?;
                 Value::IpAddress(ip.octets())
             }
         }
@@ -147,7 +157,7 @@ fn parse_value(tag: &str, value: &str) -> Result<Value, String> {
 
 pub(crate) fn decode_hex(s: &str) -> Option<Vec<u8>> {
     let s = s.trim();
-    if s.len() % 2 != 0 {
+    if !s.len().is_multiple_of(2) {
         return None;
     }
     (0..s.len())
@@ -173,14 +183,20 @@ mod tests {
         )
         .unwrap();
         assert_eq!(rec.len(), 5);
-        let sn: Oid = "1.3.6.1.4.1.2011.6.128.1.1.2.43.1.3.4194312192.0".parse().unwrap();
+        let sn: Oid = "1.3.6.1.4.1.2011.6.128.1.1.2.43.1.3.4194312192.0"
+            .parse()
+            .unwrap();
         assert_eq!(
             rec.get(&sn),
-            Some(&Value::OctetString(vec![0x48, 0x57, 0x54, 0x43, 0xc5, 0x56, 0x42, 0xcf]))
+            Some(&Value::OctetString(vec![
+                0x48, 0x57, 0x54, 0x43, 0xc5, 0x56, 0x42, 0xcf
+            ]))
         );
         let up: Oid = "1.3.6.1.2.1.1.3.0".parse().unwrap();
         assert_eq!(rec.get(&up), Some(&Value::TimeTicks(123_456_789)));
-        let rx: Oid = "1.3.6.1.4.1.2011.6.128.1.1.2.51.1.4.4194312192.0".parse().unwrap();
+        let rx: Oid = "1.3.6.1.4.1.2011.6.128.1.1.2.51.1.4.4194312192.0"
+            .parse()
+            .unwrap();
         assert_eq!(rec.get(&rx), Some(&Value::Integer(-2249)));
     }
 
