@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use chrono::DateTime;
 use futures::TryStreamExt;
 use olt_snmp::{
-    AuthProtocol, Error, Field, GlobalLimit, OnuStatus, Olt, OltBuilder, PrivProtocol, Profile,
+    AuthProtocol, Error, Field, GlobalLimit, Olt, OltBuilder, OnuStatus, PrivProtocol, Profile,
     Serial, V3Credentials,
 };
 
@@ -54,7 +54,11 @@ fn free_udp_port() -> u16 {
 impl Snmpsim {
     /// Serves the recordings in `files` (paths), each under its file name as community.
     fn start(files: &[PathBuf]) -> Snmpsim {
-        let dir = std::env::temp_dir().join(format!("olt-snmp-snmpsim-{}-{}", std::process::id(), free_udp_port()));
+        let dir = std::env::temp_dir().join(format!(
+            "olt-snmp-snmpsim-{}-{}",
+            std::process::id(),
+            free_udp_port()
+        ));
         let data = dir.join("data");
         std::fs::create_dir_all(&data).unwrap();
         std::fs::create_dir_all(dir.join("cache")).unwrap();
@@ -77,10 +81,17 @@ impl Snmpsim {
                 .stderr(err)
                 .spawn()
                 .unwrap();
-            let mut sim = Snmpsim { child, port, dir: dir.clone() };
+            let mut sim = Snmpsim {
+                child,
+                port,
+                dir: dir.clone(),
+            };
             let started = Instant::now();
             while started.elapsed() < Duration::from_secs(60) {
-                if std::fs::read_to_string(&log).unwrap_or_default().contains("Listening at") {
+                if std::fs::read_to_string(&log)
+                    .unwrap_or_default()
+                    .contains("Listening at")
+                {
                     return sim;
                 }
                 if let Ok(Some(_)) = sim.child.try_wait() {
@@ -125,7 +136,9 @@ impl Snmpsim {
 }
 
 fn resource(file: &str) -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/resources").join(file)
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/resources")
+        .join(file)
 }
 
 fn without_time(mut v: Vec<olt_snmp::OpticalStatus>) -> Vec<olt_snmp::OpticalStatus> {
@@ -138,7 +151,10 @@ fn without_time(mut v: Vec<olt_snmp::OpticalStatus>) -> Vec<olt_snmp::OpticalSta
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn against_snmpsim() {
     if !snmpsim_importable() {
-        eprintln!("SKIPPED against_snmpsim: `{} -c 'import snmpsim, pysmi'` failed; run `pip install snmpsim pysmi`", python());
+        eprintln!(
+            "SKIPPED against_snmpsim: `{} -c 'import snmpsim, pysmi'` failed; run `pip install snmpsim pysmi`",
+            python()
+        );
         return;
     }
     // The 2,048-ONU recording, generated from the contract's generator.
@@ -153,23 +169,43 @@ async fn against_snmpsim() {
         .unwrap();
     assert!(generated.success(), "gen_snmprec.py failed");
 
-    let sim = Snmpsim::start(&[resource("huawei-ma5800.snmprec"), resource("zte-c300.snmprec"), big.clone()]);
+    let sim = Snmpsim::start(&[
+        resource("huawei-ma5800.snmprec"),
+        resource("zte-c300.snmprec"),
+        big.clone(),
+    ]);
     sim.ready("huawei-ma5800").await;
 
     // v2c, both vendors: detection and the whole-OLT stream agree with the recordings.
-    for (community, file) in [("huawei-ma5800", "huawei-ma5800.snmprec"), ("zte-c300", "zte-c300.snmprec")] {
+    for (community, file) in [
+        ("huawei-ma5800", "huawei-ma5800.snmprec"),
+        ("zte-c300", "zte-c300.snmprec"),
+    ] {
         let olt = sim.olt(community).build().unwrap();
         assert_eq!(olt.profile().await.unwrap().name, community);
         let polled: Vec<_> = olt.poll_all().try_collect().await.unwrap();
-        let want = Profile::builtin(community).unwrap().decode_all(community, common::recording(file).iter(), DateTime::UNIX_EPOCH);
+        let want = Profile::builtin(community).unwrap().decode_all(
+            community,
+            common::recording(file).iter(),
+            DateTime::UNIX_EPOCH,
+        );
         assert_eq!(without_time(polled), want, "{community} through snmpsim");
     }
 
     // One ONU, online and offline.
     let hw = sim.olt("huawei-ma5800").build().unwrap();
-    let s = hw.onu_status(&Serial::parse("HWTCC55642CF").unwrap()).await.unwrap();
-    assert_eq!((s.status, s.onu_rx_dbm, s.distance_m), (OnuStatus::Online, Some(-22.49), Some(1786.0)));
-    let s = hw.onu_status(&Serial::parse("TPLGB335F985").unwrap()).await.unwrap();
+    let s = hw
+        .onu_status(&Serial::parse("HWTCC55642CF").unwrap())
+        .await
+        .unwrap();
+    assert_eq!(
+        (s.status, s.onu_rx_dbm, s.distance_m),
+        (OnuStatus::Online, Some(-22.49), Some(1786.0))
+    );
+    let s = hw
+        .onu_status(&Serial::parse("TPLGB335F985").unwrap())
+        .await
+        .unwrap();
     assert_eq!((s.status, s.onu_rx_dbm), (OnuStatus::Los, None));
     let zte = sim.olt("zte-c300").build().unwrap();
     let down: Vec<_> = zte
@@ -179,7 +215,10 @@ async fn against_snmpsim() {
         .try_collect()
         .await
         .unwrap();
-    assert_eq!(down, ["1/1/1:3", "1/1/2:6", "1/1/3:5", "1/1/3:7", "1/1/3:9"]);
+    assert_eq!(
+        down,
+        ["1/1/1:3", "1/1/2:6", "1/1/3:5", "1/1/3:7", "1/1/3:9"]
+    );
 
     // A wrong community gets silence.
     let wrong = Olt::builder("olt-wrong", format!("127.0.0.1:{}", sim.port))
@@ -192,17 +231,36 @@ async fn against_snmpsim() {
     assert!(matches!(err, Error::NoAnswer { .. }), "{err}");
 
     // SNMPv3 authPriv (snmpsim's default user; the context name is the recording's name).
-    let v3 = V3Credentials::auth_priv("simulator", AuthProtocol::Md5, "auctoritas", PrivProtocol::Des, "privatus")
-        .context("huawei-ma5800");
-    let olt = Olt::builder("olt-v3", format!("127.0.0.1:{}", sim.port)).v3(v3).timeout(Duration::from_secs(2)).build().unwrap();
-    let s = olt.onu_status(&Serial::parse("HWTCD36A6635").unwrap()).await.unwrap();
+    let v3 = V3Credentials::auth_priv(
+        "simulator",
+        AuthProtocol::Md5,
+        "auctoritas",
+        PrivProtocol::Des,
+        "privatus",
+    )
+    .context("huawei-ma5800");
+    let olt = Olt::builder("olt-v3", format!("127.0.0.1:{}", sim.port))
+        .v3(v3)
+        .timeout(Duration::from_secs(2))
+        .build()
+        .unwrap();
+    let s = olt
+        .onu_status(&Serial::parse("HWTCD36A6635").unwrap())
+        .await
+        .unwrap();
     assert_eq!((s.onu_id, s.status), (1, OnuStatus::Online));
     let polled: Vec<_> = olt.poll_fields(&Field::LEVELS).try_collect().await.unwrap();
     assert_eq!(polled.len(), 42);
 
     // SNMPv3 with a wrong passphrase is refused as such.
-    let bad = V3Credentials::auth_priv("simulator", AuthProtocol::Md5, "not-the-passphrase", PrivProtocol::Des, "privatus")
-        .context("huawei-ma5800");
+    let bad = V3Credentials::auth_priv(
+        "simulator",
+        AuthProtocol::Md5,
+        "not-the-passphrase",
+        PrivProtocol::Des,
+        "privatus",
+    )
+    .context("huawei-ma5800");
     let olt = Olt::builder("olt-v3-bad", format!("127.0.0.1:{}", sim.port))
         .v3(bad)
         .timeout(Duration::from_millis(500))
@@ -210,28 +268,68 @@ async fn against_snmpsim() {
         .build()
         .unwrap();
     let err = olt.system().await.unwrap_err();
-    assert!(matches!(&err, Error::Auth { olt, .. } if olt == "olt-v3-bad"), "{err}");
+    assert!(
+        matches!(&err, Error::Auth { olt, .. } if olt == "olt-v3-bad"),
+        "{err}"
+    );
     assert!(!err.to_string().contains("not-the-passphrase"));
-    let unknown_user = V3Credentials::auth_priv("nobody", AuthProtocol::Md5, "auctoritas", PrivProtocol::Des, "privatus");
-    let olt = Olt::builder("olt-v3-user", format!("127.0.0.1:{}", sim.port)).v3(unknown_user).timeout(Duration::from_millis(500)).retries(0).build().unwrap();
+    let unknown_user = V3Credentials::auth_priv(
+        "nobody",
+        AuthProtocol::Md5,
+        "auctoritas",
+        PrivProtocol::Des,
+        "privatus",
+    );
+    let olt = Olt::builder("olt-v3-user", format!("127.0.0.1:{}", sim.port))
+        .v3(unknown_user)
+        .timeout(Duration::from_millis(500))
+        .retries(0)
+        .build()
+        .unwrap();
     let err = olt.system().await.unwrap_err();
     assert!(matches!(err, Error::Auth { .. }), "{err}");
 
     // The 2,048-ONU recording, five columns.
-    let big_olt = sim.olt("huawei-big").vendor("huawei-ma5800").timeout(Duration::from_secs(5)).build().unwrap();
-    let polled: Vec<_> = big_olt.poll_fields(&Field::LEVELS).try_collect().await.unwrap();
+    let big_olt = sim
+        .olt("huawei-big")
+        .vendor("huawei-ma5800")
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let polled: Vec<_> = big_olt
+        .poll_fields(&Field::LEVELS)
+        .try_collect()
+        .await
+        .unwrap();
     assert_eq!(polled.len(), 2048);
-    assert_eq!((big_olt.stats().timeouts, big_olt.stats().bulk_shrinks), (0, 0));
+    assert_eq!(
+        (big_olt.stats().timeouts, big_olt.stats().bulk_shrinks),
+        (0, 0)
+    );
 
     // snmpsim answers at most 64 varbinds: asking for 100 repetitions gets truncated answers,
     // and the walker halves its repetitions; the readings are the same.
-    let greedy = sim.olt("huawei-big").vendor("huawei-ma5800").max_repetitions(100).timeout(Duration::from_secs(5)).build().unwrap();
-    let again: Vec<_> = greedy.poll_fields(&Field::LEVELS).try_collect().await.unwrap();
+    let greedy = sim
+        .olt("huawei-big")
+        .vendor("huawei-ma5800")
+        .max_repetitions(100)
+        .timeout(Duration::from_secs(5))
+        .build()
+        .unwrap();
+    let again: Vec<_> = greedy
+        .poll_fields(&Field::LEVELS)
+        .try_collect()
+        .await
+        .unwrap();
     assert!(greedy.stats().bulk_shrinks > 0, "{:?}", greedy.stats());
     assert_eq!(without_time(again), without_time(polled));
 
     // The agent goes away: a timeout, naming the OLT.
-    let hw = sim.olt("huawei-ma5800").timeout(Duration::from_millis(300)).build().unwrap();
+    let hw = sim
+        .olt("huawei-ma5800")
+        .timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
     hw.system().await.unwrap();
     drop(sim);
     let err = hw.system().await.unwrap_err();

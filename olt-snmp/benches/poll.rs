@@ -1,0 +1,323 @@
+//! Whole-OLT poll benchmark against the in-process fake agent.
+//!
+//! `cargo bench -p olt-snmp --features testkit --bench poll` polls a generated 2,048-ONU Huawei
+//! recording (16 PON ports × 128 ONUs) for serial, status, ONU rx, ONU tx and OLT rx, and
+//! prints wall time, request PDUs and ONUs per second for:
+//!
+//! - the crate's poll: the five columns walked side by side with adaptive GETBULK;
+//! - a GETBULK walk of the columns one after another at max-repetitions 25 (what
+//!   `snmpbulkwalk -Cr25` does column by column);
+//! - a naive GETNEXT walk (one object per request), the baseline;
+//!
+//! once with no added latency and once with 10 ms added to every reply (a remote OLT), then
+//! the latency of one-ONU lookups with a warm serial cache, and 10,000 lookups under a
+//! fault-injecting agent (dropped and late replies), counting wrong values.
+//!
+//! Under `cargo test` it makes one small smoke run instead.
+
+use std::time::{Duration, Instant};
+
+use futures::TryStreamExt;
+use olt_snmp::snmprec::Recording;
+use olt_snmp::testkit::{FakeAgent, Fault};
+use olt_snmp::{Field, GlobalLimit, Oid, Olt, OpticalStatus, Profile, Serial};
+
+const COMMUNITY: &str = "huawei-big";
+const ROOT: &str = "1.3.6.1.4.1.2011.6.128.1.1.2";
+
+struct Lcg(u64);
+impl Lcg {
+    fn next(&mut self) -> u64 {
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
+        self.0 >> 33
+    }
+}
+
+/// A Huawei-layout recording: frame 0, slot 1, `ports` GPON ports, `onus` ONTs each.
+fn recording(ports: u32, onus: u32) -> Recording {
+    let mut text = String::new();
+    text.push_str(
+        "1.3.6.1.2.1.1.1.0|4|Huawei Integrated Access Software (generated, MA5800-X17)\n",
+    );
+    text.push_str("1.3.6.1.2.1.1.2.0|6|1.3.6.1.4.1.2011.2.248\n");
+    text.push_str("1.3.6.1.2.1.1.3.0|67|1\n1.3.6.1.2.1.1.5.0|4|OLT-BENCH\n");
+    let mut rng = Lcg(2026);
+    let idx: Vec<(u32, u32)> = (0..ports)
+        .flat_map(|p| (0..onus).map(move |o| (4_194_304_000 + 8192 + 256 * p, o)))
+        .collect();
+    let online: Vec<bool> = idx.iter().map(|_| !rng.next().is_multiple_of(20)).collect();
+    let mut col = |c: &str, f: &mut dyn FnMut(usize, &mut Lcg) -> String| {
+        for (i, (ifx, o)) in idx.iter().enumerate() {
+            let v = f(i, &mut rng);
+            text.push_str(&format!("{ROOT}.{c}.{ifx}.{o}|{v}\n"));
+        }
+    };
+    col("43.1.3", &mut |_, r| {
+        format!("4x|48575443{:08x}", r.next() as u32)
+    });
+    col("43.1.9", &mut |i, _| format!("4|cust-{i:06}"));
+    col("46.1.15", &mut |i, _| {
+        format!("2|{}", if online[i] { 1 } else { 2 })
+    });
+    col("46.1.20", &mut |i, r| {
+        format!(
+            "2|{}",
+            if online[i] {
+                500 + r.next() % 19_000
+            } else {
+                0
+            }
+        )
+        .replace("|0", "|-1")
+    });
+    col("46.1.24", &mut |_, r| {
+        format!("2|{}", [1, 2, 13, 9][(r.next() % 4) as usize])
+    });
+    let dbm = |i: usize, r: &mut Lcg, base: i64| -> String {
+        if online[i] {
+            format!("2|{}", base - (r.next() % 900) as i64)
+        } else {
+            "2|2147483647".to_owned()
+        }
+    };
+    col("51.1.3", &mut |i, r| dbm(i, r, 400));
+    col("51.1.4", &mut |i, r| dbm(i, r, -1800));
+    col("51.1.6", &mut |i, r| dbm(i, r, 8200));
+    Recording::parse(&text).expect("generated recording parses")
+}
+
+fn olt(agent: &FakeAgent, in_flight: usize) -> Olt {
+    Olt::builder("bench", agent.addr().to_string())
+        .community(COMMUNITY)
+        .vendor("huawei-ma5800")
+        .timeout(Duration::from_secs(2))
+        .max_in_flight(in_flight)
+        .global_limit(GlobalLimit::new(64))
+        .build()
+        .expect("olt")
+}
+
+struct Run {
+    secs: f64,
+    requests: u64,
+    onus: usize,
+}
+
+impl Run {
+    fn line(&self, label: &str, baseline: Option<&Run>) {
+        let ratio = baseline.map_or(String::new(), |b| {
+            format!("   {:.2}x the time of the poll", self.secs / b.secs)
+        });
+        println!(
+            "  {label:<44} {:>8.3} s {:>6} requests {:>9.0} ONUs/s{ratio}",
+            self.secs,
+            self.requests,
+            self.onus as f64 / self.secs
+        );
+    }
+}
+
+async fn poll(agent: &FakeAgent) -> (Run, Vec<OpticalStatus>) {
+    let olt = olt(agent, 4);
+    let before = agent.stats().requests;
+    let t = Instant::now();
+    let got: Vec<OpticalStatus> = olt
+        .poll_fields(&Field::LEVELS)
+        .try_collect()
+        .await
+        .expect("poll");
+    let run = Run {
+        secs: t.elapsed().as_secs_f64(),
+        requests: agent.stats().requests - before,
+        onus: got.len(),
+    };
+    (run, got)
+}
+
+fn columns() -> Vec<Oid> {
+    let p = Profile::builtin("huawei-ma5800").expect("profile");
+    p.columns(&Field::LEVELS)
+        .into_iter()
+        .map(|(_, o, _)| o.clone())
+        .collect()
+}
+
+async fn sequential(agent: &FakeAgent, getnext: bool) -> Run {
+    let olt = olt(agent, 1);
+    let before = agent.stats().requests;
+    let t = Instant::now();
+    let mut onus = 0;
+    for (i, col) in columns().iter().enumerate() {
+        let rows = if getnext {
+            olt.walk_getnext(col).await
+        } else {
+            olt.walk(col).await
+        }
+        .expect("walk");
+        if i == 0 {
+            onus = rows.len();
+        }
+    }
+    Run {
+        secs: t.elapsed().as_secs_f64(),
+        requests: agent.stats().requests - before,
+        onus,
+    }
+}
+
+fn percentile(sorted: &[Duration], p: f64) -> Duration {
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted.get(i).copied().unwrap_or_default()
+}
+
+async fn lookups(agent: &FakeAgent, serials: &[Serial], n: usize) -> (Duration, Duration) {
+    let olt = olt(agent, 4);
+    olt.refresh_serials().await.expect("warm cache");
+    let mut times = Vec::with_capacity(n);
+    for i in 0..n {
+        let t = Instant::now();
+        olt.onu_status(&serials[i * 7 % serials.len()])
+            .await
+            .expect("lookup");
+        times.push(t.elapsed());
+    }
+    times.sort();
+    (percentile(&times, 0.5), percentile(&times, 0.99))
+}
+
+async fn faults(rec: &Recording, expected: &[OpticalStatus], n: usize) {
+    let agent = FakeAgent::builder()
+        .recording(COMMUNITY, rec.clone())
+        .start()
+        .await
+        .expect("agent");
+    let olt = Olt::builder("bench", agent.addr().to_string())
+        .community(COMMUNITY)
+        .vendor("huawei-ma5800")
+        .timeout(Duration::from_millis(25))
+        .retries(4)
+        .global_limit(GlobalLimit::new(64))
+        .build()
+        .expect("olt");
+    olt.refresh_serials().await.expect("warm cache");
+    let (mut wrong, mut errors) = (0, 0);
+    let t = Instant::now();
+    for i in 0..n {
+        if i % 10 == 0 {
+            agent.push_fault(
+                match (i / 10) % 3 {
+                    0 => Fault::Drop,
+                    1 => Fault::Delay(Duration::from_millis(40)),
+                    _ => Fault::Duplicate,
+                },
+                1,
+            );
+        }
+        let want = &expected[i * 13 % expected.len()];
+        match olt.onu_status(&want.serial).await {
+            Ok(got) => {
+                let same = got.serial == want.serial
+                    && got.pon_port == want.pon_port
+                    && got.onu_id == want.onu_id
+                    && got.status == want.status
+                    && got.onu_rx_dbm == want.onu_rx_dbm
+                    && got.onu_tx_dbm == want.onu_tx_dbm
+                    && got.olt_rx_dbm == want.olt_rx_dbm;
+                wrong += usize::from(!same);
+            }
+            Err(_) => errors += 1,
+        }
+    }
+    let st = olt.stats();
+    println!(
+        "\n{n} one-ONU lookups, a fault on every 10th request (drop / reply 40 ms late past a 25 ms timeout / reply twice):"
+    );
+    println!(
+        "  wrong values: {wrong}, errors: {errors}, timeouts: {}, sessions dropped: {}, replies to other requests discarded: {}, {:.1} s",
+        st.timeouts,
+        st.sessions_dropped,
+        st.bad_replies,
+        t.elapsed().as_secs_f64()
+    );
+    assert_eq!(wrong, 0, "a fault produced a wrong value");
+}
+
+async fn run(full: bool) {
+    let (ports, onus) = if full { (16, 128) } else { (2, 16) };
+    let rec = recording(ports, onus);
+    let total = (ports * onus) as usize;
+    let expected = Profile::builtin("huawei-ma5800")
+        .expect("profile")
+        .decode_all("bench", rec.iter(), chrono::DateTime::UNIX_EPOCH);
+    assert_eq!(expected.len(), total);
+    let serials: Vec<Serial> = expected.iter().map(|s| s.serial.clone()).collect();
+
+    let agent = FakeAgent::builder()
+        .recording(COMMUNITY, rec.clone())
+        .start()
+        .await
+        .expect("agent");
+    println!(
+        "whole-OLT poll of {total} ONUs x 5 columns (serial, status, ONU rx, ONU tx, OLT rx), fake agent on loopback, no added latency:"
+    );
+    let (fast, got) = poll(&agent).await;
+    assert_eq!(got.len(), total);
+    fast.line("adaptive GETBULK, columns side by side", None);
+    let seq = sequential(&agent, false).await;
+    seq.line("GETBULK -Cr25, one column after another", Some(&fast));
+    let next = sequential(&agent, true).await;
+    next.line("GETNEXT, one object per request (baseline)", Some(&fast));
+    assert_eq!((seq.onus, next.onus), (total, total));
+
+    let latency = Duration::from_millis(10);
+    agent.set_latency(latency);
+    println!("\nthe same with 10 ms added to every reply (a remote OLT):");
+    let (fast_l, got) = poll(&agent).await;
+    assert_eq!(got.len(), total);
+    fast_l.line("adaptive GETBULK, columns side by side", None);
+    let seq_l = sequential(&agent, false).await;
+    seq_l.line("GETBULK -Cr25, one column after another", Some(&fast_l));
+    println!(
+        "  {:<44} {:>8.1} s (estimated: {} requests x 10 ms; not run)",
+        "GETNEXT, one object per request (baseline)",
+        next.requests as f64 * latency.as_secs_f64(),
+        next.requests
+    );
+
+    let n = if full { 500 } else { 20 };
+    agent.set_latency(Duration::ZERO);
+    let (p50, p99) = lookups(&agent, &serials, n).await;
+    println!("\none-ONU lookup (one GET), warm serial cache, {n} lookups:");
+    println!(
+        "  no added latency: p50 {:.2} ms, p99 {:.2} ms",
+        p50.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3
+    );
+    agent.set_latency(latency);
+    let (p50, p99) = lookups(&agent, &serials, n / 5).await;
+    println!(
+        "  10 ms added:      p50 {:.2} ms, p99 {:.2} ms",
+        p50.as_secs_f64() * 1e3,
+        p99.as_secs_f64() * 1e3
+    );
+
+    faults(&rec, &expected, if full { 10_000 } else { 100 }).await;
+}
+
+fn main() {
+    let full = std::env::args().any(|a| a == "--bench");
+    let rt = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(2)
+        .enable_all()
+        .build()
+        .expect("runtime");
+    rt.block_on(run(full));
+    if !full {
+        println!(
+            "poll bench smoke run: ok (run `cargo bench -p olt-snmp --features testkit --bench poll` for figures)"
+        );
+    }
+}
