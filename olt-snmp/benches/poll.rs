@@ -4,9 +4,10 @@
 //! recording (16 PON ports × 128 ONUs) for serial, status, ONU rx, ONU tx and OLT rx, and
 //! prints wall time, request PDUs and ONUs per second for:
 //!
-//! - the crate's poll: the five columns walked side by side with adaptive GETBULK;
-//! - a GETBULK walk of the columns one after another at max-repetitions 25 (what
-//!   `snmpbulkwalk -Cr25` does column by column);
+//! - the crate's poll: the five columns walked side by side with adaptive GETBULK (start 25,
+//!   grown to 50 while answers are whole);
+//! - GETBULK walks of the columns one after another at a fixed max-repetitions of 25 and 50
+//!   (what `snmpbulkwalk -Cr25` / `-Cr50` do column by column);
 //! - a naive GETNEXT walk (one object per request), the baseline;
 //!
 //! once with no added latency and once with 10 ms added to every reply (a remote OLT), then
@@ -90,7 +91,13 @@ fn recording(ports: u32, onus: u32) -> Recording {
 }
 
 fn olt(agent: &FakeAgent, in_flight: usize) -> Olt {
+    olt_with(agent, in_flight, 25, 50)
+}
+
+fn olt_with(agent: &FakeAgent, in_flight: usize, reps: u32, ceiling: u32) -> Olt {
     Olt::builder("bench", agent.addr().to_string())
+        .max_repetitions(reps)
+        .bulk_ceiling(ceiling)
         .community(COMMUNITY)
         .vendor("huawei-ma5800")
         .timeout(Duration::from_secs(2))
@@ -145,8 +152,8 @@ fn columns() -> Vec<Oid> {
         .collect()
 }
 
-async fn sequential(agent: &FakeAgent, getnext: bool) -> Run {
-    let olt = olt(agent, 1);
+async fn sequential(agent: &FakeAgent, getnext: bool, reps: u32) -> Run {
+    let olt = olt_with(agent, 1, reps, reps);
     let before = agent.stats().requests;
     let t = Instant::now();
     let mut onus = 0;
@@ -266,9 +273,11 @@ async fn run(full: bool) {
     let (fast, got) = poll(&agent).await;
     assert_eq!(got.len(), total);
     fast.line("adaptive GETBULK, columns side by side", None);
-    let seq = sequential(&agent, false).await;
+    let seq = sequential(&agent, false, 25).await;
     seq.line("GETBULK -Cr25, one column after another", Some(&fast));
-    let next = sequential(&agent, true).await;
+    let seq50 = sequential(&agent, false, 50).await;
+    seq50.line("GETBULK -Cr50, one column after another", Some(&fast));
+    let next = sequential(&agent, true, 1).await;
     next.line("GETNEXT, one object per request (baseline)", Some(&fast));
     assert_eq!((seq.onus, next.onus), (total, total));
 
@@ -278,8 +287,10 @@ async fn run(full: bool) {
     let (fast_l, got) = poll(&agent).await;
     assert_eq!(got.len(), total);
     fast_l.line("adaptive GETBULK, columns side by side", None);
-    let seq_l = sequential(&agent, false).await;
+    let seq_l = sequential(&agent, false, 25).await;
     seq_l.line("GETBULK -Cr25, one column after another", Some(&fast_l));
+    let seq50_l = sequential(&agent, false, 50).await;
+    seq50_l.line("GETBULK -Cr50, one column after another", Some(&fast_l));
     println!(
         "  {:<44} {:>8.1} s (estimated: {} requests x 10 ms; not run)",
         "GETNEXT, one object per request (baseline)",

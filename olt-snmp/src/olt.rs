@@ -50,6 +50,7 @@ pub struct OltBuilder {
     max_in_flight: usize,
     global: Option<GlobalLimit>,
     max_repetitions: u32,
+    bulk_ceiling: u32,
     serial_cache_ttl: Duration,
 }
 
@@ -123,6 +124,14 @@ impl OltBuilder {
         self
     }
 
+    /// Highest max-repetitions a walk grows to while the agent answers in full (default 50;
+    /// doubled after each full answer until something shrinks it). Set it to the
+    /// [`max_repetitions`](Self::max_repetitions) value to keep repetitions fixed.
+    pub fn bulk_ceiling(mut self, n: u32) -> Self {
+        self.bulk_ceiling = n;
+        self
+    }
+
     /// How long a serial → index map stays valid (default 10 minutes).
     pub fn serial_cache_ttl(mut self, ttl: Duration) -> Self {
         self.serial_cache_ttl = ttl;
@@ -169,6 +178,7 @@ impl OltBuilder {
             max_in_flight: self.max_in_flight,
             global: self.global.unwrap_or_else(GlobalLimit::shared),
             max_repetitions: self.max_repetitions,
+            bulk_ceiling: self.bulk_ceiling,
         });
         let profile = tokio::sync::OnceCell::new();
         if let Some(p) = fixed {
@@ -267,6 +277,7 @@ impl Olt {
             max_in_flight: 4,
             global: None,
             max_repetitions: 25,
+            bulk_ceiling: 50,
             serial_cache_ttl: Duration::from_secs(600),
         }
     }

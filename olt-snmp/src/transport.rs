@@ -266,6 +266,7 @@ pub(crate) struct TransportConfig {
     pub(crate) max_in_flight: usize,
     pub(crate) global: GlobalLimit,
     pub(crate) max_repetitions: u32,
+    pub(crate) bulk_ceiling: u32,
 }
 
 pub(crate) struct Transport {
@@ -531,7 +532,9 @@ impl Transport {
     /// Walks the subtree below `root` with GETBULK, handing each answer's varbinds to `sink`.
     ///
     /// Max-repetitions starts at the configured value (25 by default) and halves, never below 1,
-    /// on `tooBig`, on a truncated answer and on a timeout. Every varbind must lie after the
+    /// on `tooBig`, on a truncated answer and on a timeout. While the agent answers in full and
+    /// nothing has shrunk it in this walk, it doubles after each answer up to the ceiling (50 by
+    /// default; a ceiling equal to the start turns growth off). Every varbind must lie after the
     /// previous one; the first outside the subtree (or `endOfMibView`) ends the walk.
     pub(crate) async fn walk_bulk(
         &self,
@@ -539,6 +542,8 @@ impl Transport {
         mut sink: impl FnMut(Vec<(Oid, Value)>),
     ) -> Result<()> {
         let mut reps = self.cfg.max_repetitions.max(1);
+        let ceiling = self.cfg.bulk_ceiling.max(reps);
+        let mut grow = true;
         let mut cur = root.clone();
         let attempts = self.attempts();
         loop {
@@ -551,6 +556,7 @@ impl Transport {
                         }
                         self.count_shrink();
                         reps = (reps / 2).max(1);
+                        grow = false;
                     }
                     Ok(r) => break r,
                     Err(
@@ -566,6 +572,7 @@ impl Transport {
                             });
                         }
                         reps = (reps / 2).max(1);
+                        grow = false;
                     }
                     Err(e) => return Err(e),
                 }
@@ -594,6 +601,9 @@ impl Transport {
             if u32::try_from(n).unwrap_or(u32::MAX) < reps {
                 self.count_shrink();
                 reps = (reps / 2).max(1);
+                grow = false;
+            } else if grow && reps < ceiling {
+                reps = reps.saturating_mul(2).min(ceiling);
             }
         }
     }

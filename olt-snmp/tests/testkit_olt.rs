@@ -380,3 +380,45 @@ async fn requests_in_flight_stay_within_the_olt_limit_and_the_global_limit() {
     let peak = agent.stats().peak_in_flight;
     assert_eq!(peak, 3, "two OLTs of 4 each, global limit 3");
 }
+
+#[tokio::test]
+async fn getbulk_starts_at_25_grows_while_answers_are_full_and_halves_for_good_on_truncation() {
+    let root: Oid = "1.3.6.1.4.1.2011.6.128.1.1.2.43.1.9".parse().unwrap();
+    // Whole answers: 25, then doubled to the ceiling (42 rows need two requests).
+    let agent = common::agent().start().await.unwrap();
+    let olt = common::olt(&agent, "huawei-ma5800")
+        .bulk_ceiling(40)
+        .build()
+        .unwrap();
+    assert_eq!(olt.walk(&root).await.unwrap().len(), 42);
+    assert_eq!(agent.bulk_repetitions(), [25, 40]);
+
+    // Fixed repetitions when the ceiling is the start.
+    let agent = common::agent().start().await.unwrap();
+    let olt = common::olt(&agent, "huawei-ma5800")
+        .max_repetitions(10)
+        .bulk_ceiling(10)
+        .build()
+        .unwrap();
+    assert_eq!(olt.walk(&root).await.unwrap().len(), 42);
+    assert_eq!(agent.bulk_repetitions(), [10, 10, 10, 10, 10]);
+
+    // An agent that answers at most 8 varbinds: 25 is truncated, halved to 12 (truncated), to 6,
+    // and it never grows again; never 0.
+    let agent = common::agent().max_varbinds(8).start().await.unwrap();
+    let olt = common::olt(&agent, "huawei-ma5800").build().unwrap();
+    assert_eq!(olt.walk(&root).await.unwrap().len(), 42);
+    let reps = agent.bulk_repetitions();
+    assert_eq!(&reps[..3], [25, 12, 6]);
+    assert!(reps[3..].iter().all(|r| *r == 6), "{reps:?}");
+
+    // Timeouts halve too.
+    let agent = common::agent().start().await.unwrap();
+    let olt = common::olt(&agent, "huawei-ma5800")
+        .timeout(Duration::from_millis(80))
+        .build()
+        .unwrap();
+    agent.push_fault(Fault::Drop, 2);
+    assert_eq!(olt.walk(&root).await.unwrap().len(), 42);
+    assert_eq!(&agent.bulk_repetitions()[..3], [25, 12, 6]);
+}

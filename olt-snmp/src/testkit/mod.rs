@@ -107,6 +107,7 @@ struct State {
     max_varbinds: usize,
     too_big: TooBigMode,
     counters: Counters,
+    bulk_log: Mutex<Vec<u32>>,
 }
 
 /// Builds a [`FakeAgent`].
@@ -164,6 +165,7 @@ impl FakeAgentBuilder {
             max_varbinds: self.max_varbinds,
             too_big: self.too_big,
             counters: Counters::default(),
+            bulk_log: Mutex::new(Vec::new()),
         });
         let task = tokio::spawn(serve(Arc::clone(&socket), Arc::clone(&state)));
         Ok(FakeAgent {
@@ -249,6 +251,15 @@ impl FakeAgent {
             undecodable: l(&c.undecodable),
             peak_in_flight: l(&c.peak_in_flight),
         }
+    }
+
+    /// The max-repetitions of every GETBULK received, in order.
+    pub fn bulk_repetitions(&self) -> Vec<u32> {
+        self.state
+            .bulk_log
+            .lock()
+            .map(|l| l.clone())
+            .unwrap_or_default()
     }
 
     /// Stops answering (the port stays bound until the agent is dropped, so clients see
@@ -368,6 +379,9 @@ fn answer(state: &State, packet: &[u8]) -> Option<Reply> {
             // max-repetitions.
             let non_rep = (pdu.error_status as usize).min(oids.len());
             let max_rep = pdu.error_index as usize;
+            if let Ok(mut log) = state.bulk_log.lock() {
+                log.push(pdu.error_index);
+            }
             let mut vbs: Vec<(Oid, Value)> = oids[..non_rep].iter().map(next).collect();
             let mut cur: Vec<Oid> = oids[non_rep..].to_vec();
             'rows: for _ in 0..max_rep {
