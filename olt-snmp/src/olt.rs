@@ -52,6 +52,7 @@ pub struct OltBuilder {
     max_repetitions: u32,
     bulk_ceiling: u32,
     serial_cache_ttl: Duration,
+    miss_rewalk_after: Duration,
 }
 
 #[derive(Debug, Clone)]
@@ -138,6 +139,14 @@ impl OltBuilder {
         self
     }
 
+    /// A serial missing from a map younger than this is reported not found without walking the
+    /// serial column again (default 30 s). A lookup that fans out over many OLTs misses on all
+    /// but one; this keeps those misses from walking every OLT each time.
+    pub fn miss_rewalk_after(mut self, age: Duration) -> Self {
+        self.miss_rewalk_after = age;
+        self
+    }
+
     /// Checks the settings and builds the handle. Nothing is sent yet.
     pub fn build(self) -> Result<Olt> {
         let address = normalise_address(&self.address)?;
@@ -193,6 +202,8 @@ impl OltBuilder {
                 profile,
                 cache: Mutex::new(SerialCache::default()),
                 cache_ttl: self.serial_cache_ttl,
+                miss_rewalk_after: self.miss_rewalk_after,
+                refresh: tokio::sync::Mutex::new(()),
             }),
         })
     }
@@ -225,6 +236,7 @@ fn normalise_address(addr: &str) -> Result<String> {
 struct SerialCache {
     map: HashMap<Serial, OnuLocation>,
     loaded_at: Option<Instant>,
+    generation: u64,
 }
 
 struct Inner {
@@ -234,6 +246,9 @@ struct Inner {
     profile: tokio::sync::OnceCell<Arc<Profile>>,
     cache: Mutex<SerialCache>,
     cache_ttl: Duration,
+    miss_rewalk_after: Duration,
+    /// Held while the serial column is walked, so that concurrent misses walk it once.
+    refresh: tokio::sync::Mutex<()>,
 }
 
 /// One OLT: cheap to clone (an `Arc` inside), safe to share between tasks.
@@ -279,6 +294,7 @@ impl Olt {
             max_repetitions: 25,
             bulk_ceiling: 50,
             serial_cache_ttl: Duration::from_secs(600),
+            miss_rewalk_after: Duration::from_secs(30),
         }
     }
 
@@ -374,16 +390,17 @@ impl Olt {
         Ok(out)
     }
 
-    fn cached(&self, serial: &Serial) -> Option<OnuLocation> {
-        let cache = self.inner.cache.lock().ok()?;
-        let fresh = cache
+    /// The cached location (when the map is fresh), the map's age, and its generation.
+    fn cached(&self, serial: &Serial) -> (Option<OnuLocation>, Option<Duration>, u64) {
+        let Ok(cache) = self.inner.cache.lock() else {
+            return (None, None, 0);
+        };
+        let age = cache
             .loaded_at
-            .is_some_and(|t| t.elapsed() < self.inner.cache_ttl);
-        if fresh {
-            cache.map.get(serial).cloned()
-        } else {
-            None
-        }
+            .map(|t| t.elapsed())
+            .filter(|age| *age < self.inner.cache_ttl);
+        let hit = age.and_then(|_| cache.map.get(serial).cloned());
+        (hit, age, cache.generation)
     }
 
     /// Walks the serial column and rebuilds the serial → location cache.
@@ -411,6 +428,7 @@ impl Olt {
         if let Ok(mut cache) = self.inner.cache.lock() {
             cache.map = map;
             cache.loaded_at = Some(Instant::now());
+            cache.generation += 1;
         }
         Ok(n)
     }
@@ -422,16 +440,31 @@ impl Olt {
     }
 
     /// Finds an ONU by serial: from the cache while it is fresh, else by walking the serial
-    /// column once (the walk refills the cache for every ONU of the OLT).
+    /// column once (the walk refills the cache for every ONU of the OLT). Concurrent misses
+    /// share one walk; a miss within [`miss_rewalk_after`](OltBuilder::miss_rewalk_after) of
+    /// the last walk does not walk again.
     pub async fn find_onu(&self, serial: &Serial) -> Result<OnuLocation> {
-        if let Some(loc) = self.cached(serial) {
-            return Ok(loc);
-        }
-        self.refresh_serials().await?;
-        self.cached(serial).ok_or_else(|| Error::OnuNotFound {
+        let not_found = || Error::OnuNotFound {
             olt: self.inner.name.clone(),
             serial: serial.to_string(),
-        })
+        };
+        let (hit, age, generation) = self.cached(serial);
+        if let Some(loc) = hit {
+            return Ok(loc);
+        }
+        if age.is_some_and(|a| a < self.inner.miss_rewalk_after) {
+            return Err(not_found());
+        }
+        let _walking = self.inner.refresh.lock().await;
+        let (hit, _, now) = self.cached(serial);
+        if let Some(loc) = hit {
+            return Ok(loc);
+        }
+        if now != generation {
+            return Err(not_found()); // walked by another lookup while this one waited
+        }
+        self.refresh_serials().await?;
+        self.cached(serial).0.ok_or_else(not_found)
     }
 
     /// One ONU's status, last down cause, optical levels and distance, read in one GET of

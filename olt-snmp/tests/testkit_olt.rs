@@ -422,3 +422,57 @@ async fn getbulk_starts_at_25_grows_while_answers_are_full_and_halves_for_good_o
     assert_eq!(olt.walk(&root).await.unwrap().len(), 42);
     assert_eq!(&agent.bulk_repetitions()[..3], [25, 12, 6]);
 }
+
+#[tokio::test]
+async fn concurrent_misses_share_one_walk_and_a_recent_miss_does_not_walk_again() {
+    let agent = common::agent().start().await.unwrap();
+    let olt = common::olt(&agent, "huawei-ma5800")
+        .vendor("huawei-ma5800")
+        .build()
+        .unwrap();
+    let lookups = [
+        "HWTCC55642CF",
+        "HWTCD36A6635",
+        "TPLGB335F985",
+        "ALCL00000001",
+    ]
+    .iter()
+    .cycle()
+    .take(20)
+    .map(|s| {
+        let olt = olt.clone();
+        async move { olt.find_onu(&serial(s)).await }
+    });
+    let results = futures::future::join_all(lookups).await;
+    assert_eq!(results.iter().filter(|r| r.is_ok()).count(), 15);
+    assert_eq!(
+        agent.stats().getbulk,
+        2,
+        "one walk of the 42 serials: 25 + 50 repetitions"
+    );
+
+    let before = agent.stats().requests;
+    let err = olt.find_onu(&serial("ALCL00000002")).await.unwrap_err();
+    assert!(err.is_not_found());
+    assert_eq!(
+        agent.stats().requests,
+        before,
+        "the map is seconds old: no new walk"
+    );
+
+    let eager = common::olt(&agent, "huawei-ma5800")
+        .vendor("huawei-ma5800")
+        .miss_rewalk_after(Duration::ZERO)
+        .build()
+        .unwrap();
+    for _ in 0..2 {
+        assert!(
+            eager
+                .find_onu(&serial("ALCL00000002"))
+                .await
+                .unwrap_err()
+                .is_not_found()
+        );
+    }
+    assert_eq!(agent.stats().getbulk, 6, "two more walks");
+}
