@@ -14,6 +14,11 @@
 //! the latency of one-ONU lookups with a warm serial cache, and 10,000 lookups under a
 //! fault-injecting agent (dropped and late replies), counting wrong values.
 //!
+//! When Python can import `snmpsim` (set `OLT_SNMP_PYTHON` for another interpreter than
+//! `python3`), the full run also polls the same recording served by snmpsim, a CPU-bound agent
+//! like an OLT's, next to net-snmp's `snmpbulkwalk` walking the five columns one after another
+//! (when it is installed: Debian package `snmp`), request PDUs counted for both.
+//!
 //! Under `cargo test` it makes one small smoke run instead.
 
 use std::time::{Duration, Instant};
@@ -39,6 +44,11 @@ impl Lcg {
 
 /// A Huawei-layout recording: frame 0, slot 1, `ports` GPON ports, `onus` ONTs each.
 fn recording(ports: u32, onus: u32) -> Recording {
+    Recording::parse(&recording_text(ports, onus)).expect("generated recording parses")
+}
+
+/// The same as `.snmprec` text.
+fn recording_text(ports: u32, onus: u32) -> String {
     let mut text = String::new();
     text.push_str(
         "1.3.6.1.2.1.1.1.0|4|Huawei Integrated Access Software (generated, MA5800-X17)\n",
@@ -87,7 +97,7 @@ fn recording(ports: u32, onus: u32) -> Recording {
     col("51.1.3", &mut |i, r| dbm(i, r, 400));
     col("51.1.4", &mut |i, r| dbm(i, r, -1800));
     col("51.1.6", &mut |i, r| dbm(i, r, 8200));
-    Recording::parse(&text).expect("generated recording parses")
+    text
 }
 
 fn olt(agent: &FakeAgent, in_flight: usize) -> Olt {
@@ -316,6 +326,140 @@ async fn run(full: bool) {
     );
 
     faults(&rec, &expected, if full { 10_000 } else { 100 }).await;
+    if full {
+        against_snmpsim(ports, onus).await;
+    }
+}
+
+fn python() -> String {
+    std::env::var("OLT_SNMP_PYTHON").unwrap_or_else(|_| "python3".to_owned())
+}
+
+/// Polls the recording through snmpsim, then walks it with `snmpbulkwalk` when installed.
+async fn against_snmpsim(ports: u32, onus: u32) {
+    use std::process::{Command, Stdio};
+    println!(
+        "\nagainst snmpsim (Python, CPU-bound), the same {} ONUs x 5 columns:",
+        ports * onus
+    );
+    let importable = Command::new(python())
+        .args(["-c", "import snmpsim, pysmi"])
+        .stderr(Stdio::null())
+        .status()
+        .is_ok_and(|s| s.success());
+    if !importable {
+        println!("  skipped: python cannot import snmpsim (pip install snmpsim pysmi)");
+        return;
+    }
+    let dir = std::env::temp_dir().join(format!("olt-snmp-bench-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("data")).expect("temp dir");
+    std::fs::create_dir_all(dir.join("cache")).expect("temp dir");
+    std::fs::write(
+        dir.join("data").join(format!("{COMMUNITY}.snmprec")),
+        recording_text(ports, onus),
+    )
+    .expect("write");
+    let port = std::net::UdpSocket::bind("127.0.0.1:0")
+        .and_then(|s| s.local_addr())
+        .expect("port")
+        .port();
+    let launcher =
+        std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/snmpsim/run_snmpsim.py");
+    let mut child = Command::new(python())
+        .arg(launcher)
+        .arg(format!("--data-dir={}", dir.join("data").display()))
+        .arg(format!("--cache-dir={}", dir.join("cache").display()))
+        .arg(format!("--agent-udpv4-endpoint=127.0.0.1:{port}"))
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("snmpsim");
+    let address = format!("127.0.0.1:{port}");
+    let build = |in_flight: usize| {
+        Olt::builder("bench-snmpsim", address.clone())
+            .community(COMMUNITY)
+            .vendor("huawei-ma5800")
+            .timeout(Duration::from_secs(5))
+            .max_in_flight(in_flight)
+            .global_limit(GlobalLimit::new(64))
+            .build()
+            .expect("olt")
+    };
+    let started = Instant::now();
+    while build(1).system().await.is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(60),
+            "snmpsim did not answer"
+        );
+    }
+    let mut ours = None;
+    for (label, in_flight) in [
+        ("this crate, 4 in flight", 4),
+        ("this crate, 1 in flight", 1),
+    ] {
+        let olt = build(in_flight);
+        let t = Instant::now();
+        let got: Vec<OpticalStatus> = olt
+            .poll_fields(&Field::LEVELS)
+            .try_collect()
+            .await
+            .expect("poll");
+        let run = Run {
+            secs: t.elapsed().as_secs_f64(),
+            requests: olt.stats().requests,
+            onus: got.len(),
+        };
+        run.line(label, None);
+        ours.get_or_insert(run);
+    }
+    let have_walk = Command::new("snmpbulkwalk")
+        .arg("-V")
+        .stderr(Stdio::null())
+        .status()
+        .is_ok();
+    if let (true, Some(ours)) = (have_walk, ours.as_ref()) {
+        for reps in [25, 50] {
+            let t = Instant::now();
+            let mut pdus = 0;
+            let mut onus = 0;
+            for (i, col) in columns().iter().enumerate() {
+                let out = Command::new("snmpbulkwalk")
+                    .args([
+                        "-v2c",
+                        "-c",
+                        COMMUNITY,
+                        &format!("-Cr{reps}"),
+                        "-On",
+                        "-d",
+                        &address,
+                        &col.to_string(),
+                    ])
+                    .output()
+                    .expect("snmpbulkwalk");
+                let text = String::from_utf8_lossy(&out.stdout).into_owned()
+                    + &String::from_utf8_lossy(&out.stderr);
+                pdus += text.lines().filter(|l| l.starts_with("Sending ")).count() as u64;
+                if i == 0 {
+                    onus = text.lines().filter(|l| l.starts_with('.')).count();
+                }
+            }
+            let run = Run {
+                secs: t.elapsed().as_secs_f64(),
+                requests: pdus,
+                onus,
+            };
+            run.line(
+                &format!("snmpbulkwalk -Cr{reps}, one column after another"),
+                Some(ours),
+            );
+        }
+    } else {
+        println!("  snmpbulkwalk: not installed (Debian package `snmp`), not compared");
+    }
+    let _ = child.kill();
+    let _ = child.wait();
+    let _ = std::fs::remove_dir_all(&dir);
 }
 
 fn main() {
