@@ -39,6 +39,9 @@ impl Serial {
             .chars()
             .filter(|c| !matches!(c, ' ' | '-' | ':'))
             .collect();
+        if !compact.is_ascii() {
+            return Err(bad());
+        }
         match compact.len() {
             12 => {
                 let (vendor, rest) = compact.split_at(4);
@@ -460,6 +463,9 @@ mod tests {
         ] {
             assert!(Serial::parse(bad).is_err(), "{bad:?}");
         }
+        // 12 bytes of multi-byte text must not be split inside a character.
+        assert!(Serial::parse("€€€€").is_err());
+        assert!(Serial::parse("€€€€€€€€").is_err());
         assert!(Serial::from_octets(&[0, 1, 2, 3, 4, 5, 6, 7]).is_none());
         assert!(Serial::from_octets(&[0x48, 0x57, 0x54]).is_none());
     }
