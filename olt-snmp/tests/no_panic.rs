@@ -10,7 +10,7 @@ proptest! {
     fn serial_parsing_never_panics(text in ".{0,40}", bytes in proptest::collection::vec(any::<u8>(), 0..20)) {
         if let Ok(s) = Serial::parse(&text) {
             prop_assert_eq!(s.as_str().len(), 12);
-            prop_assert_eq!(Serial::parse(s.as_str()).ok(), Some(s.clone()));
+            prop_assert!(Serial::parse(s.as_str()).ok() == Some(s));
         }
         if let Some(s) = Serial::from_octets(&bytes) {
             prop_assert_eq!(s.as_str().len(), 12);
@@ -23,7 +23,7 @@ proptest! {
         octets.extend_from_slice(&id);
         let from_octets = Serial::from_octets(&octets).unwrap();
         let hex: String = octets.iter().map(|b| format!("{b:02x}")).collect();
-        prop_assert_eq!(Serial::parse(&hex).unwrap(), from_octets.clone());
+        prop_assert!(Serial::parse(&hex).unwrap() == from_octets);
         prop_assert_eq!(Serial::parse(&from_octets.as_str().to_lowercase()).unwrap(), from_octets);
     }
 
