@@ -20,7 +20,7 @@ pub use model::{
 };
 pub use oid::{Oid, Value};
 pub use olt::{Olt, OltBuilder, Readings, SystemInfo};
-pub use profile::{Field, Profile, ProfileSet};
+pub use profile::{Field, PortNames, Profile, ProfileSet};
 pub use transport::{
     AuthProtocol, Credentials, GlobalLimit, PrivProtocol, TransportStats, V3Credentials,
 };

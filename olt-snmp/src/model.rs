@@ -171,8 +171,14 @@ impl FromStr for PonPort {
     fn from_str(s: &str) -> Result<Self, Self::Err> {
         let bad = || InvalidPonPort(s.to_owned());
         let t = s.trim();
-        // Accept CLI names: `gpon-olt_1/1/1`, `GPON 0/1/0`.
-        let t = t.rsplit([' ', '_']).next().unwrap_or(t);
+        // Accept interface names: `gpon-olt_1/1/1`, `gpon_olt-1/1/1`, `GPON 0/1/0`: the
+        // trailing digits and slashes.
+        let start = t
+            .char_indices()
+            .rev()
+            .find(|(_, c)| !(c.is_ascii_digit() || *c == '/'))
+            .map_or(0, |(i, c)| i + c.len_utf8());
+        let t = t.get(start..).unwrap_or(t);
         let mut it = t.split('/').map(|p| p.parse::<u32>().map_err(|_| bad()));
         match (it.next(), it.next(), it.next(), it.next()) {
             (Some(a), Some(b), Some(c), None) => Ok(Self::new(a?, b?, c?)),

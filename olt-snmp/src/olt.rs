@@ -13,7 +13,7 @@ use secrecy::SecretString;
 use crate::error::{Error, Result};
 use crate::model::{OnuLocation, OpticalStatus, PonPort, Serial};
 use crate::oid::{Oid, Value};
-use crate::profile::{Field, Profile, ProfileSet, Row};
+use crate::profile::{Field, IF_NAME, IndexDecoding, PortNames, Profile, ProfileSet, Row};
 use crate::transport::{
     Credentials, GlobalLimit, Transport, TransportConfig, TransportStats, V3Credentials,
 };
@@ -204,6 +204,7 @@ impl OltBuilder {
                 cache_ttl: self.serial_cache_ttl,
                 miss_rewalk_after: self.miss_rewalk_after,
                 refresh: tokio::sync::Mutex::new(()),
+                ports: Mutex::new(None),
             }),
         })
     }
@@ -249,6 +250,8 @@ struct Inner {
     miss_rewalk_after: Duration,
     /// Held while the serial column is walked, so that concurrent misses walk it once.
     refresh: tokio::sync::Mutex<()>,
+    /// Port names from `ifName`, for `ifname` profiles.
+    ports: Mutex<Option<Arc<PortNames>>>,
 }
 
 /// One OLT: cheap to clone (an `Arc` inside), safe to share between tasks.
@@ -390,6 +393,27 @@ impl Olt {
         Ok(out)
     }
 
+    /// The PON port names of an `ifname` profile: walked once, again with `refresh`.
+    async fn port_names(&self, profile: &Profile, refresh: bool) -> Result<Arc<PortNames>> {
+        if profile.index != IndexDecoding::IfName {
+            return Ok(Arc::default());
+        }
+        if !refresh && let Some(p) = self.inner.ports.lock().ok().and_then(|p| p.clone()) {
+            return Ok(p);
+        }
+        let root = Oid::new(IF_NAME);
+        let mut pairs = Vec::new();
+        self.inner
+            .transport
+            .walk_bulk(&root, |chunk| pairs.extend(chunk))
+            .await?;
+        let names = Arc::new(PortNames::from_pairs(pairs.iter().map(|(o, v)| (o, v))));
+        if let Ok(mut p) = self.inner.ports.lock() {
+            *p = Some(Arc::clone(&names));
+        }
+        Ok(names)
+    }
+
     /// The cached location (when the map is fresh), the map's age, and its generation.
     fn cached(&self, serial: &Serial) -> (Option<OnuLocation>, Option<Duration>, u64) {
         let Ok(cache) = self.inner.cache.lock() else {
@@ -406,6 +430,7 @@ impl Olt {
     /// Walks the serial column and rebuilds the serial → location cache.
     pub async fn refresh_serials(&self) -> Result<usize> {
         let profile = self.profile().await?;
+        let ports = self.port_names(&profile, true).await?;
         let col = &profile.serial.oid;
         let mut map = HashMap::new();
         self.inner
@@ -418,7 +443,7 @@ impl Olt {
                     let Some(serial) = value.as_bytes().and_then(Serial::from_octets) else {
                         continue;
                     };
-                    if let Some(loc) = profile.index.decode(&idx) {
+                    if let Some(loc) = profile.locate(&idx, &ports) {
                         map.insert(serial, loc);
                     }
                 }
@@ -474,6 +499,7 @@ impl Olt {
         let profile = self.profile().await?;
         let cols = profile.columns(&Field::ALL);
         for round in 0..2 {
+            let ports = self.port_names(&profile, false).await?;
             let loc = if round == 0 {
                 self.find_onu(serial).await?
             } else {
@@ -492,7 +518,7 @@ impl Olt {
                 }
             }
             let polled_at = Utc::now();
-            match profile.decode_row(&self.inner.name, &loc.index, &row, polled_at) {
+            match profile.decode_row(&self.inner.name, &loc.index, &row, &ports, polled_at) {
                 Some(s) if &s.serial == serial => return Ok(s),
                 _ => tracing::debug!(olt = %self.inner.name, %serial, "serial moved; re-walking"),
             }
@@ -507,7 +533,8 @@ impl Olt {
     /// Every ONU of one PON port, all fields: each column walked below the port's index.
     pub async fn poll_port(&self, port: PonPort) -> Result<Vec<OpticalStatus>> {
         let profile = self.profile().await?;
-        let prefix = profile.index.port_prefix(port).ok_or_else(|| {
+        let ports = self.port_names(&profile, false).await?;
+        let prefix = profile.port_index(port, &ports).ok_or_else(|| {
             Error::InvalidInput(format!(
                 "port {port} does not exist in {}'s index",
                 profile.name
@@ -520,9 +547,10 @@ impl Olt {
         });
         let results = futures::future::try_join_all(walks).await?;
         let pairs: Vec<(Oid, Value)> = results.into_iter().flatten().collect();
-        Ok(profile.decode_all(
+        Ok(profile.decode_with_ports(
             &self.inner.name,
             pairs.iter().map(|(o, v)| (o, v)),
+            &ports,
             Utc::now(),
         ))
     }
@@ -542,11 +570,12 @@ impl Olt {
         let fields = fields.to_vec();
         let setup = async move {
             let profile = olt.profile().await?;
-            Ok::<_, Error>((olt, profile, fields))
+            let ports = olt.port_names(&profile, false).await?;
+            Ok::<_, Error>((olt, profile, ports, fields))
         };
         let s = stream::once(setup).flat_map(|r| match r {
             Err(e) => stream::once(async move { Err(e) }).boxed(),
-            Ok((olt, profile, fields)) => merged_poll(olt, profile, &fields),
+            Ok((olt, profile, ports, fields)) => merged_poll(olt, profile, ports, &fields),
         });
         Box::pin(s)
     }
@@ -569,6 +598,7 @@ enum Event {
 struct Merge {
     olt: Olt,
     profile: Arc<Profile>,
+    ports: Arc<PortNames>,
     cols: Vec<(Field, Oid, Vec<u32>)>,
     rows: BTreeMap<Vec<u32>, Row>,
     frontier: Vec<Option<Vec<u32>>>,
@@ -625,7 +655,7 @@ impl Merge {
         for (idx, row) in rest {
             match self
                 .profile
-                .decode_row(&self.olt.inner.name, &idx, &row, now)
+                .decode_row(&self.olt.inner.name, &idx, &row, &self.ports, now)
             {
                 Some(s) => self.ready.push_back(s),
                 None => {
@@ -639,6 +669,7 @@ impl Merge {
 fn merged_poll(
     olt: Olt,
     profile: Arc<Profile>,
+    ports: Arc<PortNames>,
     fields: &[Field],
 ) -> stream::BoxStream<'static, Result<OpticalStatus>> {
     let cols: Vec<(Field, Oid, Vec<u32>)> = profile
@@ -674,6 +705,7 @@ fn merged_poll(
     let merge = Merge {
         olt,
         profile,
+        ports,
         cols,
         rows: BTreeMap::new(),
         frontier: vec![None; n],

@@ -43,6 +43,10 @@ pub enum IndexDecoding {
     Pair,
     /// `<device>.<card>.<port>.<onu>`: the port reads `<device>/<card>/<port>`.
     Quad,
+    /// `<ifIndex>.<onu>`, the port read from the interface's IF-MIB `ifName`
+    /// (`gpon_olt-1/1/1` → `1/1/1`) instead of from the ifIndex's bits: for OLTs whose ifIndex
+    /// layout is not documented (ZTE C600, ...). See [`PortNames`].
+    IfName,
 }
 
 impl IndexDecoding {
@@ -68,7 +72,7 @@ impl IndexDecoding {
             }
             (IndexDecoding::Pair, &[pon, onu]) => (PonPort::new(0, 0, pon), onu),
             (IndexDecoding::Quad, &[dev, card, port, onu]) => (PonPort::new(dev, card, port), onu),
-            _ => return None,
+            _ => return None, // IfName needs the names: Profile::locate
         };
         Some(OnuLocation {
             index: index.to_vec(),
@@ -98,7 +102,61 @@ impl IndexDecoding {
             }
             IndexDecoding::Pair => (port.shelf == 0 && port.slot == 0).then(|| vec![port.port]),
             IndexDecoding::Quad => Some(vec![port.shelf, port.slot, port.port]),
+            IndexDecoding::IfName => None,
         }
+    }
+}
+
+/// IF-MIB `ifName` (`1.3.6.1.2.1.31.1.1.1.1`).
+pub const IF_NAME: [u32; 11] = [1, 3, 6, 1, 2, 1, 31, 1, 1, 1, 1];
+
+/// PON ports by ifIndex, read from IF-MIB `ifName`, for [`IndexDecoding::IfName`]. Only names
+/// that contain `pon` (any case: `GPON 0/1/0`, `gpon_olt-1/1/1`) and end in `a/b/c` count, so
+/// that an Ethernet uplink named like a PON port is not taken for one.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct PortNames {
+    by_index: BTreeMap<u32, PonPort>,
+}
+
+impl PortNames {
+    /// The ports named by the `ifName` entries among `pairs` (other OIDs are ignored).
+    pub fn from_pairs<'a>(pairs: impl IntoIterator<Item = (&'a Oid, &'a Value)>) -> Self {
+        let root = Oid::new(IF_NAME);
+        let mut names = Self::default();
+        for (oid, value) in pairs {
+            if let (Some(&[if_index]), Some(bytes)) = (oid.suffix(&root), value.as_bytes()) {
+                let name = String::from_utf8_lossy(bytes);
+                if name.to_ascii_lowercase().contains("pon")
+                    && let Ok(port) = name.parse::<PonPort>()
+                {
+                    names.by_index.insert(if_index, port);
+                }
+            }
+        }
+        names
+    }
+
+    /// The port of an ifIndex.
+    pub fn get(&self, if_index: u32) -> Option<PonPort> {
+        self.by_index.get(&if_index).copied()
+    }
+
+    /// The ifIndex of a port.
+    pub fn if_index(&self, port: PonPort) -> Option<u32> {
+        self.by_index
+            .iter()
+            .find(|(_, p)| **p == port)
+            .map(|(i, _)| *i)
+    }
+
+    /// Number of ports.
+    pub fn len(&self) -> usize {
+        self.by_index.len()
+    }
+
+    /// Whether no port is known.
+    pub fn is_empty(&self) -> bool {
+        self.by_index.is_empty()
     }
 }
 
@@ -461,6 +519,28 @@ impl Profile {
         }
     }
 
+    /// Where the ONU of a row index sits: from the index's bits, or for
+    /// [`IndexDecoding::IfName`] from the port names.
+    pub fn locate(&self, index: &[u32], ports: &PortNames) -> Option<OnuLocation> {
+        match (self.index, index) {
+            (IndexDecoding::IfName, &[if_index, onu_id]) => Some(OnuLocation {
+                index: index.to_vec(),
+                pon_port: ports.get(if_index)?,
+                onu_id,
+            }),
+            (IndexDecoding::IfName, _) => None,
+            (d, _) => d.decode(index),
+        }
+    }
+
+    /// The index prefix that selects one PON port's rows.
+    pub fn port_index(&self, port: PonPort, ports: &PortNames) -> Option<Vec<u32>> {
+        match self.index {
+            IndexDecoding::IfName => ports.if_index(port).map(|i| vec![i]),
+            d => d.port_prefix(port),
+        }
+    }
+
     /// The row index of an instance OID of `field`'s column (column OID and suffix stripped).
     pub fn row_index(&self, field: Field, oid: &Oid) -> Option<Vec<u32>> {
         let cols = self.columns(&[field]);
@@ -471,15 +551,17 @@ impl Profile {
     }
 
     /// Decodes one row into the record the hub uses. `None` when the index does not decode or
-    /// the serial is missing or unreadable.
+    /// the serial is missing or unreadable. `ports` is only read by
+    /// [`IndexDecoding::IfName`] profiles.
     pub fn decode_row(
         &self,
         olt: &str,
         index: &[u32],
         row: &Row,
+        ports: &PortNames,
         polled_at: DateTime<Utc>,
     ) -> Option<OpticalStatus> {
-        let loc = self.index.decode(index)?;
+        let loc = self.locate(index, ports)?;
         let serial = row
             .get(Field::Serial)
             .and_then(|v| v.as_bytes())
@@ -529,11 +611,26 @@ impl Profile {
     }
 
     /// Decodes every ONU row present in a set of (OID, value) pairs, such as a
-    /// [`Recording`](crate::snmprec::Recording) or the result of walks: rows in index order.
+    /// [`Recording`](crate::snmprec::Recording): rows in index order. Port names, for
+    /// [`IndexDecoding::IfName`], are taken from the `ifName` entries among the pairs.
     pub fn decode_all<'a>(
         &self,
         olt: &str,
         pairs: impl IntoIterator<Item = (&'a Oid, &'a Value)>,
+        polled_at: DateTime<Utc>,
+    ) -> Vec<OpticalStatus> {
+        let pairs: Vec<(&Oid, &Value)> = pairs.into_iter().collect();
+        let ports = PortNames::from_pairs(pairs.iter().copied());
+        self.decode_with_ports(olt, pairs, &ports, polled_at)
+    }
+
+    /// Decodes every ONU row present in `pairs` (the result of column walks), with the port
+    /// names given: rows in index order.
+    pub fn decode_with_ports<'a>(
+        &self,
+        olt: &str,
+        pairs: impl IntoIterator<Item = (&'a Oid, &'a Value)>,
+        ports: &PortNames,
         polled_at: DateTime<Utc>,
     ) -> Vec<OpticalStatus> {
         let cols = self.columns(&Field::ALL);
@@ -548,7 +645,7 @@ impl Profile {
             }
         }
         rows.iter()
-            .filter_map(|(idx, row)| self.decode_row(olt, idx, row, polled_at))
+            .filter_map(|(idx, row)| self.decode_row(olt, idx, row, ports, polled_at))
             .collect()
     }
 }
@@ -860,7 +957,13 @@ mod tests {
         row.set(Field::OnuRx, Value::Integer(-2000));
         row.set(Field::Distance, Value::Integer(1200));
         let s = p
-            .decode_row("olt", &[4194312192, 3], &row, DateTime::UNIX_EPOCH)
+            .decode_row(
+                "olt",
+                &[4194312192, 3],
+                &row,
+                &PortNames::default(),
+                DateTime::UNIX_EPOCH,
+            )
             .unwrap();
         assert_eq!(s.status, OnuStatus::DyingGasp);
         assert_eq!(s.serial.as_str(), "TPLGB335F985");
@@ -871,12 +974,24 @@ mod tests {
         assert_eq!(s.distance_m, None);
         row.set(Field::DownCause, Value::Integer(1));
         let s = p
-            .decode_row("olt", &[4194312192, 3], &row, DateTime::UNIX_EPOCH)
+            .decode_row(
+                "olt",
+                &[4194312192, 3],
+                &row,
+                &PortNames::default(),
+                DateTime::UNIX_EPOCH,
+            )
             .unwrap();
         assert_eq!(s.status, OnuStatus::Los);
         row.set(Field::DownCause, Value::Integer(9));
         let s = p
-            .decode_row("olt", &[4194312192, 3], &row, DateTime::UNIX_EPOCH)
+            .decode_row(
+                "olt",
+                &[4194312192, 3],
+                &row,
+                &PortNames::default(),
+                DateTime::UNIX_EPOCH,
+            )
             .unwrap();
         assert_eq!(s.status, OnuStatus::Offline);
         assert_eq!(s.last_down_cause.unwrap().as_str(), "reset");
@@ -946,5 +1061,54 @@ mod tests {
         let o = oid("1.3.6.1.4.1.3902.1012.3.50.12.1.1.10.268501248.3.1");
         assert_eq!(p.row_index(Field::OnuRx, &o), Some(vec![268501248, 3]));
         assert_eq!(p.row_index(Field::Serial, &o), None);
+    }
+}
+
+#[cfg(test)]
+mod if_name_tests {
+    use super::*;
+
+    #[test]
+    fn ifname_profiles_take_the_port_from_the_interface_name() {
+        let mut rec = crate::snmprec::Recording::parse(
+            "1.3.6.1.2.1.31.1.1.1.1.285278465|4|gpon_olt-1/1/1\n\
+             1.3.6.1.2.1.31.1.1.1.1.285278466|4|gpon_olt-1/1/2\n\
+             1.3.6.1.2.1.31.1.1.1.1.1000|4|gei_1/1/1\n\
+             1.3.6.1.4.1.9.1.1.285278466.7|4x|5a544547c55642cf\n\
+             1.3.6.1.4.1.9.1.2.285278466.7|2|4\n",
+        )
+        .unwrap();
+        rec.set(
+            "1.3.6.1.4.1.9.1.3.285278466.7".parse().unwrap(),
+            Value::Integer(-21500),
+        );
+        let p = Profile::from_toml(
+            r#"
+            name = "ifname-test"
+            vendor = "test"
+            index = "ifname"
+            serial = { oid = "1.3.6.1.4.1.9.1.1" }
+            status = { oid = "1.3.6.1.4.1.9.1.2", online = [4] }
+            onu_rx = { oid = "1.3.6.1.4.1.9.1.3", scale = 0.001 }
+            "#,
+        )
+        .unwrap();
+        let all = p.decode_all("lab", rec.iter(), DateTime::UNIX_EPOCH);
+        assert_eq!(all.len(), 1);
+        assert_eq!((all[0].pon_port, all[0].onu_id), (PonPort::new(1, 1, 2), 7));
+        assert_eq!(all[0].onu_rx_dbm, Some(-21.5));
+
+        let names = PortNames::from_pairs(rec.iter());
+        assert_eq!(names.len(), 2, "the Ethernet port is not a PON port");
+        assert_eq!(
+            p.port_index(PonPort::new(1, 1, 1), &names),
+            Some(vec![285278465])
+        );
+        assert_eq!(p.port_index(PonPort::new(1, 1, 9), &names), None);
+        assert!(
+            p.locate(&[285278999, 1], &names).is_none(),
+            "unknown ifIndex"
+        );
+        assert!(IndexDecoding::IfName.decode(&[285278465, 1]).is_none());
     }
 }

@@ -476,3 +476,24 @@ async fn concurrent_misses_share_one_walk_and_a_recent_miss_does_not_walk_again(
     }
     assert_eq!(agent.stats().getbulk, 6, "two more walks");
 }
+
+#[tokio::test]
+async fn an_ifname_profile_reads_ports_from_interface_names_and_agrees_with_the_bit_decoding() {
+    let agent = common::agent().start().await.unwrap();
+    let builtin = common::olt(&agent, "zte-c300").build().unwrap();
+    let mut p = Profile::builtin("zte-c300").unwrap();
+    p.name = "zte-by-ifname".to_owned();
+    p.index = olt_snmp::profile::IndexDecoding::IfName;
+    let by_name = common::olt(&agent, "zte-c300").profile(p).build().unwrap();
+
+    let want: Vec<_> = builtin.poll_all().try_collect().await.unwrap();
+    let got: Vec<_> = by_name.poll_all().try_collect().await.unwrap();
+    assert_eq!(without_time(got), without_time(want.clone()));
+
+    let port = by_name.poll_port(PonPort::new(1, 1, 2)).await.unwrap();
+    assert_eq!(port.len(), 14);
+    let s = by_name.onu_status(&want[20].serial).await.unwrap();
+    assert_eq!((s.pon_port, s.onu_id), (want[20].pon_port, want[20].onu_id));
+    let err = by_name.poll_port(PonPort::new(1, 1, 9)).await.unwrap_err();
+    assert!(matches!(err, Error::InvalidInput(_)), "{err}");
+}
