@@ -135,6 +135,15 @@ impl Snmpsim {
     }
 }
 
+/// A directory removed on drop, also when an assertion fails.
+struct TempDir(PathBuf);
+
+impl Drop for TempDir {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_dir_all(&self.0);
+    }
+}
+
 fn resource(file: &str) -> PathBuf {
     Path::new(env!("CARGO_MANIFEST_DIR"))
         .join("tests/resources")
@@ -158,9 +167,9 @@ async fn against_snmpsim() {
         return;
     }
     // The 2,048-ONU recording, generated from the contract's generator.
-    let dir = std::env::temp_dir().join(format!("olt-snmp-big-{}", std::process::id()));
-    std::fs::create_dir_all(&dir).unwrap();
-    let big = dir.join("huawei-big.snmprec");
+    let dir = TempDir(std::env::temp_dir().join(format!("olt-snmp-big-{}", std::process::id())));
+    std::fs::create_dir_all(&dir.0).unwrap();
+    let big = dir.0.join("huawei-big.snmprec");
     let generated = Command::new(python())
         .arg(resource("gen_snmprec.py"))
         .args(["--vendor", "huawei", "--preset", "big", "-o"])
@@ -337,5 +346,4 @@ async fn against_snmpsim() {
         matches!(&err, Error::Timeout { olt, .. } | Error::Unreachable { olt, .. } if olt == "huawei-ma5800"),
         "{err}"
     );
-    let _ = std::fs::remove_dir_all(&dir);
 }
