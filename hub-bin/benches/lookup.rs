@@ -107,7 +107,7 @@ fn main() {
             let port = free_port();
             let mut cmd = Command::new(HUB);
             for (k, _) in std::env::vars() {
-                if ["HUB_", "FRAPPE_", "GENIEACS_", "TPLINK_"]
+                if ["HUB_", "FRAPPE_", "GENIEACS_", "TPLINK_", "OLT"]
                     .iter()
                     .any(|p| k.starts_with(p))
                 {

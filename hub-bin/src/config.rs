@@ -247,6 +247,72 @@ pub struct TplinkSettings {
     pub timeout: Duration,
 }
 
+/// How the hub authenticates to an OLT's SNMP agent.
+#[derive(Clone)]
+pub enum OltCredentials {
+    /// SNMP v2c community.
+    Community(SecretString),
+    /// SNMP v3 user (authentication and privacy as configured).
+    V3(olt_snmp::V3Credentials),
+}
+
+impl fmt::Debug for OltCredentials {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Community(_) => f.write_str("Community([redacted])"),
+            Self::V3(c) => f.debug_tuple("V3").field(c).finish(),
+        }
+    }
+}
+
+/// One OLT the hub polls and asks for optics.
+#[derive(Debug, Clone)]
+pub struct OltConfig {
+    /// Its name, as ERPNext's Service Locations write it (`OLT-MTL-01`).
+    pub name: String,
+    /// Its agent (`10.0.0.1:161`; the port defaults to 161).
+    pub address: String,
+    /// Community or v3 user.
+    pub credentials: OltCredentials,
+    /// Its profile (`huawei-ma5800`, `zte-c300`, ...), else detected from `sysObjectID`.
+    pub vendor: Option<String>,
+    /// Its own poll interval, else [`OltSettings::poll_interval`].
+    pub poll_interval: Option<Duration>,
+}
+
+/// GPON OLTs: the `olt` source of `/devices/lookup`, the background poller and its alerts.
+#[derive(Debug, Clone)]
+pub struct OltSettings {
+    /// The OLTs.
+    pub olts: Vec<OltConfig>,
+    /// How often each OLT is polled (300 s; zero turns the poller off).
+    pub poll_interval: Duration,
+    /// Per-request timeout (3 s).
+    pub timeout: Duration,
+    /// Receive level thresholds of the signal verdict (weak −27, critical −30, overload −8 dBm).
+    pub thresholds: olt_snmp::SignalThresholds,
+    /// How far above the weak threshold a weak ONU must come back to recover (1 dB).
+    pub hysteresis_db: f64,
+    /// ONUs of one port down in one poll that make an area outage (4).
+    pub outage_min_onus: usize,
+    /// Extra vendor profiles (a TOML file of `[[profile]]` tables).
+    pub profiles_file: Option<PathBuf>,
+}
+
+impl Default for OltSettings {
+    fn default() -> Self {
+        Self {
+            olts: Vec::new(),
+            poll_interval: Duration::from_secs(300),
+            timeout: Duration::from_secs(3),
+            thresholds: olt_snmp::SignalThresholds::default(),
+            hysteresis_db: 1.0,
+            outage_min_onus: 4,
+            profiles_file: None,
+        }
+    }
+}
+
 /// Frappe's outgoing webhooks and the catch-up poll (these work without API credentials for
 /// the webhooks; the poll needs them).
 #[derive(Debug, Clone)]
@@ -294,6 +360,8 @@ pub struct Settings {
     pub genieacs: Option<GenieacsSettings>,
     /// TP-Link routers, when configured.
     pub tplink: Option<TplinkSettings>,
+    /// GPON OLTs (none by default).
+    pub olt: OltSettings,
     /// How long `/devices/lookup` waits for its sources (8 s, the field app's own limit).
     pub lookup_deadline: Duration,
     /// How long `POST /devices/{serial}/refresh` waits for the modem's session before it
@@ -318,6 +386,7 @@ impl Default for Settings {
             frappe_webhooks: FrappeWebhookSettings::default(),
             genieacs: None,
             tplink: None,
+            olt: OltSettings::default(),
             lookup_deadline: Duration::from_secs(8),
             refresh_deadline: Duration::from_secs(30),
             log_json: true,
@@ -349,6 +418,33 @@ struct FileConfig {
     genieacs: BTreeMap<String, toml::Value>,
     #[serde(default)]
     tplink: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    olt: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    olts: Vec<FileOlt>,
+}
+
+/// One `[[olts]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileOlt {
+    name: String,
+    address: String,
+    community: Option<String>,
+    v3: Option<FileV3>,
+    vendor: Option<String>,
+    poll_interval_secs: Option<f64>,
+}
+
+/// SNMP v3 credentials of an `[[olts]]` table.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct FileV3 {
+    user: String,
+    auth_protocol: Option<String>,
+    auth_password: Option<String>,
+    priv_protocol: Option<String>,
+    priv_password: Option<String>,
 }
 
 #[derive(Debug, Default, Deserialize)]
@@ -392,6 +488,7 @@ impl Source<'_> {
             "workers" => &self.file.workers,
             "genieacs" => &self.file.genieacs,
             "tplink" => &self.file.tplink,
+            "olt" => &self.file.olt,
             _ => &self.file.frappe,
         };
         Ok(match table.get(key) {
@@ -441,6 +538,274 @@ fn parse_secs(var: &str, raw: &str, allow_zero: bool) -> Result<Duration, Config
         ));
     }
     Ok(Duration::from_secs_f64(secs))
+}
+
+fn auth_protocol(var: &str, raw: &str) -> Result<olt_snmp::AuthProtocol, ConfigError> {
+    use olt_snmp::AuthProtocol as A;
+    Ok(
+        match raw.trim().to_ascii_lowercase().replace('-', "").as_str() {
+            "md5" => A::Md5,
+            "sha" | "sha1" => A::Sha1,
+            "sha224" => A::Sha224,
+            "sha256" => A::Sha256,
+            "sha384" => A::Sha384,
+            "sha512" => A::Sha512,
+            _ => {
+                return Err(ConfigError::new(
+                    var,
+                    "expected md5, sha1, sha224, sha256, sha384 or sha512",
+                ));
+            }
+        },
+    )
+}
+
+fn priv_protocol(var: &str, raw: &str) -> Result<olt_snmp::PrivProtocol, ConfigError> {
+    use olt_snmp::PrivProtocol as P;
+    Ok(
+        match raw.trim().to_ascii_lowercase().replace('-', "").as_str() {
+            "des" => P::Des,
+            "aes" | "aes128" => P::Aes128,
+            "aes192" => P::Aes192,
+            "aes256" => P::Aes256,
+            _ => {
+                return Err(ConfigError::new(
+                    var,
+                    "expected des, aes128, aes192 or aes256",
+                ));
+            }
+        },
+    )
+}
+
+/// v3 credentials from their parts (`var` names the setting at fault).
+fn v3_credentials(
+    var: &str,
+    user: String,
+    auth: Option<(String, String)>,
+    privacy: Option<(String, String)>,
+) -> Result<olt_snmp::V3Credentials, ConfigError> {
+    Ok(match (auth, privacy) {
+        (None, None) => olt_snmp::V3Credentials::no_auth(user),
+        (Some((p, pass)), None) => {
+            olt_snmp::V3Credentials::auth(user, auth_protocol(var, &p)?, SecretString::from(pass))
+        }
+        (Some((ap, apass)), Some((pp, ppass))) => olt_snmp::V3Credentials::auth_priv(
+            user,
+            auth_protocol(var, &ap)?,
+            SecretString::from(apass),
+            priv_protocol(var, &pp)?,
+            SecretString::from(ppass),
+        ),
+        (None, Some(_)) => {
+            return Err(ConfigError::new(
+                var,
+                "SNMP v3 privacy needs authentication too",
+            ));
+        }
+    })
+}
+
+/// `name=snmp://community@host[:port][?vendor=...&interval_secs=...]` or
+/// `name=snmpv3://user:authpass@host[:port]?auth=sha256&priv=aes128&privpass=...`.
+fn parse_olt_url(item: &str) -> Result<OltConfig, ConfigError> {
+    const VAR: &str = "OLTS";
+    let (name, rest) = item.split_once('=').ok_or_else(|| {
+        ConfigError::new(VAR, "expected name=snmp://community@host, comma-separated")
+    })?;
+    let name = name.trim();
+    if name.is_empty() || name.chars().any(|c| c.is_control() || c == '/') {
+        return Err(ConfigError::new(
+            VAR,
+            "an OLT name is empty or has a / in it",
+        ));
+    }
+    // The URL holds a secret: parse errors never echo it.
+    let url = url::Url::parse(rest.trim())
+        .map_err(|_| ConfigError::new(VAR, format!("{name}: not an snmp:// URL")))?;
+    let host = url
+        .host_str()
+        .filter(|h| !h.is_empty())
+        .ok_or_else(|| ConfigError::new(VAR, format!("{name}: no host")))?;
+    let address = format!("{host}:{}", url.port().unwrap_or(161));
+    let decode = |s: &str| {
+        url::form_urlencoded::parse(format!("x={s}").as_bytes())
+            .next()
+            .map(|(_, v)| v.into_owned())
+            .unwrap_or_default()
+    };
+    let query: BTreeMap<String, String> = url.query_pairs().into_owned().collect();
+    for key in query.keys() {
+        if !matches!(
+            key.as_str(),
+            "vendor" | "interval_secs" | "auth" | "priv" | "privpass"
+        ) {
+            return Err(ConfigError::new(
+                VAR,
+                format!("{name}: unknown parameter {key:?}"),
+            ));
+        }
+    }
+    let credentials = match url.scheme() {
+        "snmp" => {
+            if url.username().is_empty() {
+                return Err(ConfigError::new(
+                    VAR,
+                    format!("{name}: the community goes before the host (snmp://community@host)"),
+                ));
+            }
+            OltCredentials::Community(SecretString::from(decode(url.username())))
+        }
+        "snmpv3" => {
+            let user = decode(url.username());
+            if user.is_empty() {
+                return Err(ConfigError::new(VAR, format!("{name}: no SNMP v3 user")));
+            }
+            let auth = url.password().map(|p| {
+                (
+                    query
+                        .get("auth")
+                        .cloned()
+                        .unwrap_or_else(|| "sha1".to_owned()),
+                    decode(p),
+                )
+            });
+            let privacy = query.get("privpass").map(|p| {
+                (
+                    query
+                        .get("priv")
+                        .cloned()
+                        .unwrap_or_else(|| "aes128".to_owned()),
+                    p.clone(),
+                )
+            });
+            OltCredentials::V3(v3_credentials(VAR, user, auth, privacy)?)
+        }
+        _ => {
+            return Err(ConfigError::new(
+                VAR,
+                format!("{name}: the scheme is snmp or snmpv3"),
+            ));
+        }
+    };
+    Ok(OltConfig {
+        name: name.to_owned(),
+        address,
+        credentials,
+        vendor: query.get("vendor").cloned(),
+        poll_interval: query
+            .get("interval_secs")
+            .map(|v| parse_secs(VAR, v, true))
+            .transpose()?,
+    })
+}
+
+fn olt_settings(src: &Source<'_>) -> Result<OltSettings, ConfigError> {
+    let mut o = OltSettings::default();
+    let sec = |var: &str, key: &str| src.section(var, "olt", key);
+    let dbm = |var: &str, raw: &str| -> Result<f64, ConfigError> {
+        raw.trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|v| v.is_finite() && (-60.0..=20.0).contains(v))
+            .ok_or_else(|| ConfigError::new(var, "expected a level in dBm between -60 and 20"))
+    };
+    if let Some(v) = sec("OLT_POLL_INTERVAL_SECS", "poll_interval_secs")? {
+        o.poll_interval = parse_secs("OLT_POLL_INTERVAL_SECS", &v, true)?;
+    }
+    if let Some(v) = sec("OLT_TIMEOUT_SECS", "timeout_secs")? {
+        o.timeout = parse_secs("OLT_TIMEOUT_SECS", &v, false)?;
+    }
+    if let Some(v) = sec("OLT_RX_WEAK_DBM", "rx_weak_dbm")? {
+        o.thresholds.weak_below_dbm = dbm("OLT_RX_WEAK_DBM", &v)?;
+    }
+    if let Some(v) = sec("OLT_RX_CRITICAL_DBM", "rx_critical_dbm")? {
+        o.thresholds.critical_below_dbm = dbm("OLT_RX_CRITICAL_DBM", &v)?;
+    }
+    if let Some(v) = sec("OLT_RX_OVERLOAD_DBM", "rx_overload_dbm")? {
+        o.thresholds.overload_above_dbm = dbm("OLT_RX_OVERLOAD_DBM", &v)?;
+    }
+    if o.thresholds.critical_below_dbm > o.thresholds.weak_below_dbm {
+        return Err(ConfigError::new(
+            "OLT_RX_CRITICAL_DBM",
+            "the critical level must be at or below the weak level",
+        ));
+    }
+    if let Some(v) = sec("OLT_RX_HYSTERESIS_DB", "rx_hysteresis_db")? {
+        o.hysteresis_db = v
+            .trim()
+            .parse::<f64>()
+            .ok()
+            .filter(|h| h.is_finite() && (0.0..=10.0).contains(h))
+            .ok_or_else(|| ConfigError::new("OLT_RX_HYSTERESIS_DB", "expected 0 to 10 dB"))?;
+    }
+    if let Some(v) = sec("OLT_OUTAGE_MIN_ONUS", "outage_min_onus")? {
+        o.outage_min_onus =
+            usize::try_from(parse_count("OLT_OUTAGE_MIN_ONUS", &v, 2, 1024)?).unwrap_or(1024);
+    }
+    if let Some(v) = sec("OLT_PROFILES_FILE", "profiles_file")? {
+        o.profiles_file = Some(PathBuf::from(v.trim()));
+    }
+    if let Some(list) = src.env("OLTS") {
+        for item in list.split(',').filter(|i| !i.trim().is_empty()) {
+            o.olts.push(parse_olt_url(item)?);
+        }
+    } else {
+        for f in &src.file.olts {
+            let var = "HUB_CONFIG_FILE";
+            let credentials = match (&f.community, &f.v3) {
+                (Some(c), None) => OltCredentials::Community(SecretString::from(c.clone())),
+                (None, Some(v3)) => OltCredentials::V3(v3_credentials(
+                    var,
+                    v3.user.clone(),
+                    match (&v3.auth_protocol, &v3.auth_password) {
+                        (p, Some(pass)) => {
+                            Some((p.clone().unwrap_or_else(|| "sha1".to_owned()), pass.clone()))
+                        }
+                        (_, None) => None,
+                    },
+                    match (&v3.priv_protocol, &v3.priv_password) {
+                        (p, Some(pass)) => Some((
+                            p.clone().unwrap_or_else(|| "aes128".to_owned()),
+                            pass.clone(),
+                        )),
+                        (_, None) => None,
+                    },
+                )?),
+                _ => {
+                    return Err(ConfigError::new(
+                        var,
+                        format!("[[olts]] {}: give community or v3, one of them", f.name),
+                    ));
+                }
+            };
+            let address = if f.address.contains(':') {
+                f.address.clone()
+            } else {
+                format!("{}:161", f.address)
+            };
+            o.olts.push(OltConfig {
+                name: f.name.clone(),
+                address,
+                credentials,
+                vendor: f.vendor.clone(),
+                poll_interval: f
+                    .poll_interval_secs
+                    .map(|v| parse_secs(var, &v.to_string(), true))
+                    .transpose()?,
+            });
+        }
+    }
+    let mut names = std::collections::BTreeSet::new();
+    for olt in &o.olts {
+        if !names.insert(olt.name.as_str()) {
+            return Err(ConfigError::new(
+                "OLTS",
+                format!("the OLT name {} is given twice", olt.name),
+            ));
+        }
+    }
+    Ok(o)
 }
 
 fn parse_bool(var: &str, raw: &str) -> Result<bool, ConfigError> {
@@ -881,6 +1246,8 @@ impl Settings {
                 timeout,
             });
         }
+        // OLTs.
+        s.olt = olt_settings(&src)?;
         if let Some(v) = src.env("HUB_LOOKUP_DEADLINE_SECS") {
             s.lookup_deadline = parse_secs("HUB_LOOKUP_DEADLINE_SECS", &v, false)?;
         }
@@ -944,6 +1311,26 @@ impl Settings {
                     "timeout_secs": t.timeout.as_secs_f64(),
                 }),
             },
+            "olt": {
+                "olts": self.olt.olts.iter().map(|o| json!({
+                    "name": o.name,
+                    "address": o.address,
+                    "credentials": match &o.credentials {
+                        OltCredentials::Community(_) => json!({"community": "[redacted]"}),
+                        OltCredentials::V3(c) => json!({"v3": {"user": c.user(), "keys": "[redacted]"}}),
+                    },
+                    "vendor": o.vendor,
+                    "poll_interval_secs": o.poll_interval.map(|d| d.as_secs_f64()),
+                })).collect::<Vec<_>>(),
+                "poll_interval_secs": self.olt.poll_interval.as_secs_f64(),
+                "timeout_secs": self.olt.timeout.as_secs_f64(),
+                "rx_weak_dbm": self.olt.thresholds.weak_below_dbm,
+                "rx_critical_dbm": self.olt.thresholds.critical_below_dbm,
+                "rx_overload_dbm": self.olt.thresholds.overload_above_dbm,
+                "hysteresis_db": self.olt.hysteresis_db,
+                "outage_min_onus": self.olt.outage_min_onus,
+                "profiles_file": self.olt.profiles_file.as_ref().map(|p| p.display().to_string()),
+            },
             "lookup_deadline_secs": self.lookup_deadline.as_secs_f64(),
             "refresh_deadline_secs": self.refresh_deadline.as_secs_f64(),
             "log_format": if self.log_json { "json" } else { "text" },
@@ -999,12 +1386,20 @@ mod tests {
             ("FRAPPE_WEBHOOK_SECRETS", "q1w2aa=="),
             ("FRAPPE_WEBHOOK_SECRETS", "hooks=short"),
             ("FRAPPE_WEBHOOK_SECRETS", "a secret with spaces"),
+            ("OLTS", "OLT-1=ftp://secret-community@10.0.0.1"),
+            ("OLTS", "snmp://secret-community@10.0.0.1"),
+            ("OLTS", "OLT-1=snmp://10.0.0.1"),
+            ("OLTS", "OLT-1=snmp://secret-community@10.0.0.1?colour=blue"),
+            ("OLTS", "OLT-1=snmp://a@h1,OLT-1=snmp://b@h2"),
+            ("OLTS", "OLT-1=snmpv3://u:secret-community@h?auth=rot13"),
+            ("OLT_RX_WEAK_DBM", "loud"),
+            ("OLT_OUTAGE_MIN_ONUS", "1"),
         ] {
             let err = load(&[(var, value)], None).unwrap_err();
             assert_eq!(err.var, var, "{err}");
             if matches!(
                 var,
-                "HUB_PROXY_SECRET" | "HUB_SERVICE_TOKENS" | "FRAPPE_WEBHOOK_SECRETS"
+                "HUB_PROXY_SECRET" | "HUB_SERVICE_TOKENS" | "FRAPPE_WEBHOOK_SECRETS" | "OLTS"
             ) {
                 assert!(
                     !err.to_string().contains(value),
@@ -1067,6 +1462,68 @@ poll_doctypes = ["Issue"]
         std::fs::write(&path, "lisen = \"typo\"\n").unwrap();
         let err = load(&[], Some(&path)).unwrap_err();
         assert_eq!(err.var, "HUB_CONFIG_FILE");
+        let _ = std::fs::remove_dir_all(&dir);
+    }
+
+    #[test]
+    fn olts_come_from_the_environment_or_the_file_with_v2c_or_v3() {
+        let s = load(
+            &[
+                (
+                    "OLTS",
+                    "OLT-MTL-01=snmp://pub%40lic@10.20.0.2?vendor=huawei-ma5800&interval_secs=60, OLT-Q=snmpv3://noc:authpass@olt-q:1161?auth=sha256&priv=aes256&privpass=privpass",
+                ),
+                ("OLT_RX_WEAK_DBM", "-26.5"),
+            ],
+            None,
+        )
+        .unwrap();
+        let o = &s.olt;
+        assert_eq!(o.olts.len(), 2);
+        assert_eq!(o.olts[0].address, "10.20.0.2:161");
+        assert!(
+            matches!(&o.olts[0].credentials, OltCredentials::Community(c) if c.expose_secret() == "pub@lic")
+        );
+        assert_eq!(o.olts[0].vendor.as_deref(), Some("huawei-ma5800"));
+        assert_eq!(o.olts[0].poll_interval, Some(Duration::from_secs(60)));
+        assert!(matches!(&o.olts[1].credentials, OltCredentials::V3(c) if c.user() == "noc"));
+        assert_eq!(o.olts[1].address, "olt-q:1161");
+        assert_eq!(o.thresholds.weak_below_dbm, -26.5);
+        let shown = s.to_string();
+        for secret in ["pub@lic", "authpass", "privpass"] {
+            assert!(!shown.contains(secret), "{secret}: {shown}");
+        }
+        let dir = std::env::temp_dir().join(format!("hub-olts-{}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("hub.toml");
+        std::fs::write(
+            &path,
+            r#"
+[olt]
+poll_interval_secs = 120
+outage_min_onus = 6
+
+[[olts]]
+name = "OLT-A"
+address = "10.0.0.1"
+community = "c"
+
+[[olts]]
+name = "OLT-B"
+address = "10.0.0.2:1161"
+vendor = "zte-c300"
+v3 = { user = "noc", auth_protocol = "sha1", auth_password = "a-pass", priv_protocol = "aes", priv_password = "p-pass" }
+"#,
+        )
+        .unwrap();
+        let s = load(&[], Some(&path)).unwrap();
+        assert_eq!(s.olt.olts.len(), 2);
+        assert_eq!(s.olt.olts[0].address, "10.0.0.1:161");
+        assert!(matches!(s.olt.olts[1].credentials, OltCredentials::V3(_)));
+        assert_eq!(s.olt.poll_interval, Duration::from_secs(120));
+        assert_eq!(s.olt.outage_min_onus, 6);
+        std::fs::write(&path, "[[olts]]\nname = \"X\"\naddress = \"h\"\n").unwrap();
+        assert_eq!(load(&[], Some(&path)).unwrap_err().var, "HUB_CONFIG_FILE");
         let _ = std::fs::remove_dir_all(&dir);
     }
 

@@ -6,6 +6,7 @@ pub mod config;
 pub mod diagnostic;
 pub mod erpnext;
 pub mod error;
+pub mod olt;
 pub mod routes;
 pub mod sandbox;
 pub mod state;
@@ -93,6 +94,7 @@ pub async fn build_state(
         .as_ref()
         .map(tplink::RouterReader::new)
         .transpose()?;
+    let olts = olt::Fleet::new(&settings.olt)?;
     let (_, doc) = routes::api();
     let routes = RouteTable::from_openapi(&doc).map_err(anyhow::Error::msg)?;
     Ok(AppState {
@@ -102,6 +104,13 @@ pub async fn build_state(
         frappe,
         genieacs,
         tplink,
+        olts,
+        sandbox_olts: None,
+        instance: Arc::from(format!(
+            "hub-{}-{}",
+            std::process::id(),
+            sandbox::random_hex(6)
+        )),
         routes: Arc::new(routes),
         openapi: Arc::new(doc),
         metrics: telemetry::metrics_handle(),
@@ -157,6 +166,12 @@ impl Application {
         })
     }
 
+    /// Hands the sandbox's fake OLTs to `/sandbox/olts/...` (`serve --sandbox`).
+    pub fn with_sandbox_olts(mut self, olts: Arc<sandbox::olts::SandboxOlts>) -> Self {
+        self.state.sandbox_olts = Some(olts);
+        self
+    }
+
     /// The bound address (the port when `:0` was asked).
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
@@ -188,6 +203,16 @@ impl Application {
         for _ in 0..s.workers.workers {
             tasks.push(tokio::spawn(worker::run_inbox(state.clone(), rx())));
             tasks.push(tokio::spawn(worker::run_outbox(state.clone(), rx())));
+        }
+        if let Some(fleet) = &state.olts {
+            for i in 0..fleet.olts().len() {
+                tasks.push(tokio::spawn(olt::poller::run_olt(
+                    state.clone(),
+                    fleet.clone(),
+                    i,
+                    rx(),
+                )));
+            }
         }
         let poll = s.frappe_webhooks.poll_interval;
         if state.frappe.is_some() && !poll.is_zero() {

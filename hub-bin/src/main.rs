@@ -125,7 +125,10 @@ async fn serve(settings: hub::config::Settings, sandbox: bool) -> anyhow::Result
         (settings, None)
     };
     let header = settings.auth.proxy_secret_header.clone();
-    let app = hub::Application::build(settings).await?;
+    let mut app = hub::Application::build(settings).await?;
+    if let Some(sb) = &simulators {
+        app = app.with_sandbox_olts(sb.olts.clone());
+    }
     let addr = app.local_addr()?;
     match &simulators {
         Some(sb) => {

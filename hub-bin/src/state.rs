@@ -41,6 +41,12 @@ pub struct AppState {
     pub genieacs: Option<genieacs_client::Client>,
     /// TP-Link routers' own view, when configured.
     pub tplink: Option<crate::tplink::RouterReader>,
+    /// The configured OLTs.
+    pub olts: Option<crate::olt::Fleet>,
+    /// The sandbox's fake OLTs (`hub serve --sandbox` only), which `/sandbox/olts/...` drives.
+    pub sandbox_olts: Option<Arc<crate::sandbox::olts::SandboxOlts>>,
+    /// This instance's name (`hub-<pid>-<random>`): the holder of the leases it takes.
+    pub instance: Arc<str>,
     /// What each route requires (from the OpenAPI document).
     pub routes: Arc<RouteTable>,
     /// The OpenAPI document.

@@ -49,6 +49,11 @@ pub struct Lookup {
     pub router: Option<Value>,
     /// The router's view merged with the ACS snapshot, each section naming its sources.
     pub diagnostic: Option<crate::diagnostic::Diagnostic>,
+    /// The ONU as its OLT sees it, live (olt-snmp's `OpticalStatus`, camelCase, absent
+    /// readings left out) with its `signal` verdict (`good`, `weak`, `critical`, `overload`,
+    /// `unknown`), found by the equipment's GPON serial.
+    #[serde(rename = "opticalStatus")]
+    pub optical_status: Option<Value>,
     /// Each source's status.
     pub sources: Vec<SourceReport>,
 }
@@ -181,13 +186,16 @@ pub async fn lookup(
             run_source("genieacs", deadline, acs_source(&state, serial)).await,
         )
     };
-    // The router needs the model and address (ACS) and its credentials (ERPNext).
-    let (router_report, router) = run_source(
-        "tplink",
-        deadline,
-        router_source(&state, equipment.as_ref(), acs.as_ref()),
-    )
-    .await;
+    // The router needs the model and address (ACS) and its credentials (ERPNext); the OLT
+    // the equipment's GPON serial.
+    let ((router_report, router), (olt_report, optical_status)) = tokio::join!(
+        run_source(
+            "tplink",
+            deadline,
+            router_source(&state, equipment.as_ref(), acs.as_ref()),
+        ),
+        run_source("olt", deadline, olt_source(&state, equipment.as_ref())),
+    );
     let diagnostic = crate::diagnostic::merge(acs.as_ref(), router.as_ref());
     Ok(Json(Lookup {
         query,
@@ -195,7 +203,8 @@ pub async fn lookup(
         acs,
         router,
         diagnostic,
-        sources: vec![erp_report, acs_report, router_report],
+        optical_status,
+        sources: vec![erp_report, acs_report, router_report, olt_report],
     }))
 }
 
@@ -236,6 +245,7 @@ pub(crate) async fn equipment_source(
             "status",
             "acs_device_id",
             "admin_username",
+            "gpon_serial",
         ])
         .page_size(2);
     let rows = crate::upstream::timed("erpnext", "equipment", query.page())
@@ -330,6 +340,56 @@ async fn router_source(
         m.insert("address".into(), json!(address));
     }
     Ok(Some(status))
+}
+
+/// The ONU's live reading from its OLT, by the equipment's GPON serial: on the OLT the last
+/// poll saw it on, else the one its Service Location names, else on each configured OLT.
+async fn olt_source(
+    state: &AppState,
+    equipment: Option<&Value>,
+) -> Result<Option<Value>, SourceError> {
+    let fleet = state.olts.as_ref().ok_or_else(|| {
+        SourceError::NotConfigured(
+            "no OLT is configured: set OLTS or [[olts]] in the config file".to_owned(),
+        )
+    })?;
+    let Some(equipment) = equipment else {
+        return Ok(None);
+    };
+    let Some(raw) = equipment["gpon_serial"].as_str().filter(|s| !s.is_empty()) else {
+        return Err(SourceError::NotApplicable(
+            "the Service Equipment has no GPON serial".to_owned(),
+        ));
+    };
+    let serial = olt_snmp::Serial::parse(raw).map_err(|e| {
+        SourceError::Failed(format!("the equipment's GPON serial is malformed: {e}"))
+    })?;
+    let mut hint = state
+        .store
+        .onu_state(serial.as_str())
+        .await
+        .ok()
+        .flatten()
+        .map(|s| s.olt);
+    if hint.is_none()
+        && let (Some(client), Some(location)) = (
+            state.frappe.as_ref(),
+            equipment["service_location"].as_str(),
+        )
+    {
+        hint = client
+            .doctype("Service Location")
+            .get(location)
+            .await
+            .ok()
+            .and_then(|d| serde_json::to_value(d).ok())
+            .and_then(|d| d["olt"].as_str().map(str::to_owned));
+    }
+    let found = fleet
+        .find(&serial, hint.as_deref())
+        .await
+        .map_err(SourceError::Failed)?;
+    Ok(found.map(|s| fleet.with_verdict(&s)))
 }
 
 /// The router credentials of a Service Equipment: `admin_username` (or `user`) and the

@@ -6,6 +6,7 @@ pub mod device_actions;
 pub mod devices;
 pub mod events;
 pub mod health;
+pub mod olts;
 pub mod webhooks;
 
 use std::time::Instant;
@@ -71,6 +72,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(device_actions::refresh))
         .routes(routes!(device_actions::reboot))
         .routes(routes!(device_actions::set_wifi))
+        .routes(routes!(olts::list))
+        .routes(routes!(olts::port))
+        .routes(routes!(olts::sandbox_port))
         .routes(routes!(events::events))
         .routes(routes!(webhooks::frappe))
         .split_for_parts()

@@ -81,19 +81,49 @@ const POSTGRES_1: &str = schema_1!(
     "BYTEA"
 );
 
+/// The second schema (the same on both backends): leases (one holder of a named job across
+/// hub instances, until a time) and the last reading of every ONU the OLT poller saw.
+const SCHEMA_2: &str = "CREATE TABLE leases (
+    name TEXT PRIMARY KEY,
+    holder TEXT NOT NULL,
+    until_ms BIGINT NOT NULL
+);
+CREATE TABLE onu_states (
+    olt TEXT NOT NULL,
+    serial TEXT NOT NULL,
+    pon_port TEXT NOT NULL,
+    onu_id BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    degraded BIGINT NOT NULL DEFAULT 0,
+    reading TEXT NOT NULL,
+    polled_at BIGINT NOT NULL,
+    PRIMARY KEY (olt, serial)
+);
+CREATE INDEX onu_states_port ON onu_states (olt, pon_port);
+";
+
 /// Applies the migrations the database has not seen yet.
 pub(super) async fn run(pool: &AnyPool, backend: Backend) -> StoreResult<()> {
     let first = match backend {
         Backend::Sqlite => SQLITE_1,
         Backend::Postgres => POSTGRES_1,
     };
-    let migrator = Migrator::with_migrations(vec![Migration::new(
-        1,
-        Cow::Borrowed("events, inbox, outbox, watermarks"),
-        MigrationType::Simple,
-        SqlStr::from_static(first),
-        false,
-    )]);
+    let migrator = Migrator::with_migrations(vec![
+        Migration::new(
+            1,
+            Cow::Borrowed("events, inbox, outbox, watermarks"),
+            MigrationType::Simple,
+            SqlStr::from_static(first),
+            false,
+        ),
+        Migration::new(
+            2,
+            Cow::Borrowed("leases, onu_states"),
+            MigrationType::Simple,
+            SqlStr::from_static(SCHEMA_2),
+            false,
+        ),
+    ]);
     migrator.run(pool).await.map_err(sqlx::Error::from)?;
     Ok(())
 }

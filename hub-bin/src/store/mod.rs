@@ -7,6 +7,7 @@
 //! watermarks. Times are milliseconds since the Unix epoch.
 
 mod migrations;
+mod onus;
 mod queue;
 
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -16,6 +17,7 @@ use serde_json::Value;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
+pub use self::onus::OnuState;
 pub use self::queue::{Claimed, DeadLetter, EnqueueOutcome, Queue, QueueKind};
 use crate::config::DatabaseUrl;
 

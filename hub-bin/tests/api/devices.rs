@@ -35,7 +35,8 @@ async fn a_modem_is_found_by_serial_mac_or_equipment_with_its_customer() {
             [
                 ("erpnext".into(), "ok".into()),
                 ("genieacs".into(), "ok".into()),
-                ("tplink".into(), "not_configured".into())
+                ("tplink".into(), "not_configured".into()),
+                ("olt".into(), "not_configured".into())
             ],
             "{query}"
         );
@@ -86,7 +87,8 @@ async fn an_unknown_modem_is_not_found_by_each_source() {
         [
             ("erpnext".into(), "not_found".into()),
             ("genieacs".into(), "not_found".into()),
-            ("tplink".into(), "not_found".into())
+            ("tplink".into(), "not_found".into()),
+            ("olt".into(), "not_configured".into())
         ]
     );
     assert!(body["equipment"].is_null() && body["acs"].is_null());
@@ -208,7 +210,8 @@ async fn the_sandbox_huawei_is_looked_up_with_its_tr098_tree_and_its_customer() 
         [
             ("erpnext".into(), "ok".into()),
             ("genieacs".into(), "ok".into()),
-            ("tplink".into(), "not_applicable".into())
+            ("tplink".into(), "not_applicable".into()),
+            ("olt".into(), "not_configured".into())
         ],
         "{body}"
     );

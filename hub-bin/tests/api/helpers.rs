@@ -104,11 +104,12 @@ pub async fn spawn_app_with(db: Db, tweak: impl FnOnce(&mut Settings)) -> TestAp
 }
 
 pub async fn spawn_settings(s: Settings, fake: FakeFrappe) -> TestApp {
-    let app = hub::Application::build(s)
-        .await
-        .expect("hub builds")
-        .spawn()
-        .expect("hub runs");
+    spawn_application(hub::Application::build(s).await.expect("hub builds"), fake)
+}
+
+/// Runs a built hub in the background.
+pub fn spawn_application(app: hub::Application, fake: FakeFrappe) -> TestApp {
+    let app = app.spawn().expect("hub runs");
     let url = app.url();
     TestApp {
         app,

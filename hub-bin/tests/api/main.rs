@@ -8,6 +8,7 @@ mod device_actions;
 mod devices;
 mod events;
 mod health;
+mod olts;
 mod process;
 mod queues;
 mod routers;

@@ -24,7 +24,7 @@ impl Drop for Proc {
 
 fn clean_env(cmd: &mut Command) -> &mut Command {
     for (k, _) in std::env::vars() {
-        if ["HUB_", "FRAPPE_", "GENIEACS_", "TPLINK_"]
+        if ["HUB_", "FRAPPE_", "GENIEACS_", "TPLINK_", "OLT"]
             .iter()
             .any(|p| k.starts_with(p))
         {
@@ -93,6 +93,10 @@ fn config_check_prints_the_effective_settings_with_secrets_redacted() {
         )
         .env("TPLINK_BRIDGE_URL", "http://tplink-bridge:3301")
         .env("TPLINK_BRIDGE_TOKEN", "bridge-token-secret-42")
+        .env(
+            "OLTS",
+            "OLT-MTL-01=snmp://olt-community-77@10.20.0.2?vendor=huawei-ma5800,OLT-LGL-01=snmpv3://noc:v3-auth-pass-99@10.20.0.3:1161?auth=sha256&priv=aes128&privpass=v3-priv-pass-88",
+        )
         .output()
         .unwrap();
     assert_eq!(
@@ -108,6 +112,9 @@ fn config_check_prints_the_effective_settings_with_secrets_redacted() {
         "frappe-secret-xyz",
         "whsecret-1-abcdefghij",
         "bridge-token-secret-42",
+        "olt-community-77",
+        "v3-auth-pass-99",
+        "v3-priv-pass-88",
         &token_hash,
     ] {
         assert!(!text.contains(secret), "{secret} leaked: {text}");

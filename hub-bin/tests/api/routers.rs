@@ -54,7 +54,8 @@ async fn a_tplink_modem_shows_the_routers_own_view_merged_with_the_acs_snapshot(
         [
             ("erpnext".into(), "ok".into()),
             ("genieacs".into(), "ok".into()),
-            ("tplink".into(), "ok".into())
+            ("tplink".into(), "ok".into()),
+            ("olt".into(), "not_configured".into())
         ],
         "{body}"
     );

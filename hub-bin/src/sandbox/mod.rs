@@ -14,6 +14,8 @@ use frappe_client::testkit::FakeFrappe;
 use genieacs_client::testkit::FakeNbi;
 use secrecy::{ExposeSecret, SecretString};
 
+pub mod olts;
+
 use crate::auth::{Capability, ServiceToken};
 use crate::config::{DatabaseUrl, FrappeSettings, Settings};
 
@@ -27,6 +29,8 @@ pub struct Sandbox {
     pub genieacs: genieacs_client::testkit::FakeNbi,
     /// The emulated TP-Link routers, one per installed TP-Link ONT router.
     pub routers: SandboxRouters,
+    /// The fake OLT agents, one per OLT the Service Locations name.
+    pub olts: std::sync::Arc<olts::SandboxOlts>,
     /// The proxy secret staff requests must carry.
     pub proxy_secret: String,
     /// A service token with every capability.
@@ -189,9 +193,11 @@ pub async fn prepare(mut settings: Settings) -> anyhow::Result<(Settings, Sandbo
     let frappe = FakeFrappe::start().await?;
     let genieacs = fake_nbi_for(&frappe).await?;
     let routers = routers_for(&frappe, &genieacs).await?;
+    let olts = std::sync::Arc::new(olts::SandboxOlts::start(&frappe).await?);
     let sandbox = Sandbox {
         genieacs,
         routers,
+        olts,
         proxy_secret: random_hex(16),
         service_token: random_hex(24),
         webhook_secret: random_hex(16),
@@ -237,6 +243,8 @@ pub async fn prepare(mut settings: Settings) -> anyhow::Result<(Settings, Sandbo
         router_port: sandbox.routers.port,
         timeout: Duration::from_secs(5),
     });
+    settings.olt.olts = sandbox.olts.settings();
+    settings.olt.poll_interval = Duration::from_secs(15);
     Ok((settings, sandbox))
 }
 
@@ -270,6 +278,18 @@ pub fn instructions(addr: SocketAddr, sandbox: &Sandbox, header: &str) -> String
         sandbox.routers.routers.len(),
         sandbox.routers.routers.len(),
         sandbox.routers.port
+    );
+    let _ = writeln!(
+        out,
+        "  OLTs (fake SNMP agents, {} layout, polled every 15 s): {}",
+        olts::PROFILE,
+        sandbox
+            .olts
+            .olts
+            .iter()
+            .map(|o| format!("{} at {}", o.name, o.agent.addr()))
+            .collect::<Vec<_>>()
+            .join(", ")
     );
     let _ = writeln!(out, "  store: SQLite in memory");
     let _ = writeln!(out);
@@ -316,6 +336,35 @@ pub fn instructions(addr: SocketAddr, sandbox: &Sandbox, header: &str) -> String
             "curl -s 'http://{host}/devices/lookup?serial={serial}' -H 'Authorization: Bearer {}'",
             sandbox.service_token
         );
+    }
+    if let Some(o) = sandbox.olts.olts.first() {
+        let token = &sandbox.service_token;
+        let _ = writeln!(out, "# the OLTs' last poll (every ONU, by port):");
+        let _ = writeln!(
+            out,
+            "curl -s http://{host}/olts -H 'Authorization: Bearer {token}'"
+        );
+        let _ = writeln!(
+            out,
+            "# watch the alerts (leave it running), then take a PON port down: one area.outage within 15 s:"
+        );
+        let _ = writeln!(
+            out,
+            "curl -N 'http://{host}/events?topic=/alerts' -H 'Authorization: Bearer {token}'"
+        );
+        if let Some(port) = sandbox.olts.ports(&o.name).first() {
+            let port = port.replace('/', "-");
+            let _ = writeln!(
+                out,
+                "curl -s -X POST http://{host}/sandbox/olts/{}/ports/{port}/down -H 'Authorization: Bearer {token}'",
+                o.name
+            );
+            let _ = writeln!(
+                out,
+                "curl -s http://{host}/olts/{}/ports/{port} -H 'Authorization: Bearer {token}'",
+                o.name
+            );
+        }
     }
     let _ = writeln!(out, "# as a script, with the service token:");
     let _ = writeln!(
