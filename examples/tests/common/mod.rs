@@ -1,6 +1,8 @@
 //! Finds (or builds) an example program, to run it as n8n would.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod olt;
+
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
