@@ -30,33 +30,33 @@ impl Serial {
     /// `0x48 57 54 43 7c 9a 0a 9b`.
     pub fn parse(text: &str) -> Result<Self, InvalidSerial> {
         let bad = || InvalidSerial(text.to_owned());
+        let compact = |t: &str| -> String {
+            t.chars()
+                .filter(|c| !matches!(c, ' ' | '-' | ':'))
+                .collect()
+        };
         let t = text.trim();
-        let t = t
-            .strip_prefix("0x")
-            .or_else(|| t.strip_prefix("0X"))
-            .unwrap_or(t);
-        let compact: String = t
-            .chars()
-            .filter(|c| !matches!(c, ' ' | '-' | ':'))
-            .collect();
-        if !compact.is_ascii() {
+        // The text form first: a vendor id may itself begin with `0X`.
+        let whole = compact(t);
+        if !whole.is_ascii() {
             return Err(bad());
         }
-        match compact.len() {
-            12 => {
-                let (vendor, rest) = compact.split_at(4);
-                if vendor_ok(vendor.as_bytes()) && rest.chars().all(|c| c.is_ascii_hexdigit()) {
-                    Ok(Self(compact.to_ascii_uppercase()))
-                } else {
-                    Err(bad())
-                }
+        if whole.len() == 12 {
+            let (vendor, rest) = whole.split_at(4);
+            if vendor_ok(vendor.as_bytes()) && rest.chars().all(|c| c.is_ascii_hexdigit()) {
+                return Ok(Self(whole.to_ascii_uppercase()));
             }
-            16 => {
-                let bytes = crate::snmprec::decode_hex(&compact).ok_or_else(bad)?;
-                Self::from_raw_octets(&bytes).ok_or_else(bad)
-            }
-            _ => Err(bad()),
         }
+        let hex = compact(
+            t.strip_prefix("0x")
+                .or_else(|| t.strip_prefix("0X"))
+                .unwrap_or(t),
+        );
+        if hex.len() == 16 {
+            let bytes = crate::snmprec::decode_hex(&hex).ok_or_else(bad)?;
+            return Self::from_raw_octets(&bytes).ok_or_else(bad);
+        }
+        Err(bad())
     }
 
     /// Decodes the serial column's value: 8 raw octets (4 ASCII + 4 binary) or, for agents that
@@ -454,6 +454,11 @@ mod tests {
             Serial::parse("HWTC7C9A0A9B").unwrap()
         );
         assert_eq!(Serial::parse(want).unwrap().vendor(), "HWTC");
+        // A vendor id that begins like a hex prefix is still the text form.
+        assert_eq!(
+            Serial::parse("0x1e1751f9b0").unwrap().as_str(),
+            "0X1E1751F9B0"
+        );
     }
 
     #[test]

@@ -125,7 +125,7 @@ impl OltBuilder {
         self
     }
 
-    /// Highest max-repetitions a walk grows to while the agent answers in full (default 50;
+    /// Highest max-repetitions a walk grows to while the agent answers in full (default 64;
     /// doubled after each full answer until something shrinks it). Set it to the
     /// [`max_repetitions`](Self::max_repetitions) value to keep repetitions fixed.
     pub fn bulk_ceiling(mut self, n: u32) -> Self {
@@ -295,7 +295,7 @@ impl Olt {
             max_in_flight: 4,
             global: None,
             max_repetitions: 25,
-            bulk_ceiling: 50,
+            bulk_ceiling: 64,
             serial_cache_ttl: Duration::from_secs(600),
             miss_rewalk_after: Duration::from_secs(30),
         }

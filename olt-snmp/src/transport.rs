@@ -533,7 +533,7 @@ impl Transport {
     ///
     /// Max-repetitions starts at the configured value (25 by default) and halves, never below 1,
     /// on `tooBig`, on a truncated answer and on a timeout. While the agent answers in full and
-    /// nothing has shrunk it in this walk, it doubles after each answer up to the ceiling (50 by
+    /// nothing has shrunk it in this walk, it doubles after each answer up to the ceiling (64 by
     /// default; a ceiling equal to the start turns growth off). Every varbind must lie after the
     /// previous one; the first outside the subtree (or `endOfMibView`) ends the walk.
     pub(crate) async fn walk_bulk(

@@ -48,6 +48,46 @@ pub struct Readiness {
     pub genieacs: Check,
     /// The TP-Link bridge service (in-process routers are always ready).
     pub tplink: Check,
+    /// The OLTs, from their last polls: failing only when every OLT's last poll failed (one
+    /// OLT down is an alert, not a reason to take the hub out of service).
+    pub olts: Check,
+}
+
+async fn olt_check(state: &AppState, fleet: &crate::olt::Fleet) -> Check {
+    let mut failed = Vec::new();
+    let mut polled = 0;
+    for olt in fleet.olts() {
+        let last = state
+            .store
+            .watermark(&format!("olt-poll:{}", olt.name()))
+            .await
+            .ok()
+            .flatten()
+            .and_then(|raw| serde_json::from_str::<crate::olt::poller::PollSummary>(&raw).ok());
+        if let Some(p) = last {
+            polled += 1;
+            if let Some(e) = p.error {
+                failed.push(format!("{}: {e}", olt.name()));
+            }
+        }
+    }
+    let n = fleet.olts().len();
+    let detail = if failed.is_empty() {
+        format!("{n} OLTs, {polled} polled, none failing")
+    } else {
+        format!(
+            "{n} OLTs, {polled} polled; last poll failed: {}",
+            failed.join("; ")
+        )
+    };
+    Check {
+        status: if polled > 0 && failed.len() == polled && polled == n {
+            "failing"
+        } else {
+            "ok"
+        },
+        detail,
+    }
 }
 
 /// Where a check's last answer is kept.
@@ -149,8 +189,15 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         },
         Some(reader) => cached_check(&state, |c| &mut c.tplink, reader.ready()).await,
     };
+    let olts = match &state.olts {
+        None => Check {
+            status: "not_configured",
+            detail: "set OLTS".to_owned(),
+        },
+        Some(fleet) => olt_check(&state, fleet).await,
+    };
     let ready = store.status == "ok"
-        && [&erpnext, &genieacs, &tplink]
+        && [&erpnext, &genieacs, &tplink, &olts]
             .iter()
             .all(|c| c.status != "failing");
     let body = Readiness {
@@ -159,6 +206,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         erpnext,
         genieacs,
         tplink,
+        olts,
     };
     let status = if ready {
         StatusCode::OK

@@ -148,6 +148,14 @@ async fn the_olt_source_unconfigured_or_unreachable_leaves_the_rest_of_the_answe
     for o in &app.olts.olts {
         o.agent.stop();
     }
+    // Every OLT's last poll failed: the hub says so and is not ready.
+    for o in &app.olts.olts {
+        let s = app.poll(&o.name).await;
+        assert!(s.error.is_some(), "{s:?}");
+    }
+    let (status, body) = app.get("/readyz").await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE, "{body}");
+    assert_eq!(body["olts"]["status"], "failing");
     let started = Instant::now();
     let (status, body) = lookup(&app.t, &format!("serial={serial}")).await;
     assert_eq!(status, StatusCode::OK);
@@ -276,6 +284,10 @@ async fn the_poller_keeps_every_reading_and_raises_down_up_degraded_and_one_area
         .get(&format!("/olts/{olt}/ports/{}", port.replace('/', "%2F")))
         .await;
     assert_eq!(body["totals"]["online"], 0, "{body}");
+    // Readiness names the OLTs; one OLT polled fine is ready.
+    let (status, body) = app.get("/readyz").await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["olts"]["status"], "ok");
     // Back: one area.restored.
     let before = app.events().await.len();
     app.olts.set_port(olt, port, true).unwrap();
