@@ -51,6 +51,38 @@ pub struct Identity {
     pub hardware: Option<String>,
     /// Seconds since boot.
     pub uptime_secs: Option<u64>,
+    /// The GPON ONU serial the OLT knows it by (`TPLGB4FB2AC8`: 4 vendor letters + 8 hex),
+    /// when the tree has it (TR-181 `Device.Optical.Interface.1.GponAuth.GponSn`, where
+    /// TP-Link keeps it as 16 hex digits).
+    pub gpon_serial: Option<String>,
+}
+
+/// A GPON serial as the OLT shows it: `TPLGB4FB2AC8` from `TPLGB4FB2AC8` or from its
+/// 16-hex-digit form `54504C47B4FB2AC8`; `None` when it is neither.
+fn gpon_serial(raw: Option<String>) -> Option<String> {
+    let raw = raw?;
+    let t = raw.trim();
+    if !t.is_ascii() {
+        return None;
+    }
+    let hex = |s: &str| s.chars().all(|c| c.is_ascii_hexdigit());
+    let printable = |b: &[u8]| b.iter().all(|c| c.is_ascii_alphanumeric());
+    match t.len() {
+        12 if printable(&t.as_bytes()[..4]) && hex(&t[4..]) => Some(t.to_ascii_uppercase()),
+        16 if hex(t) => {
+            let vendor: Vec<u8> = (0..4)
+                .filter_map(|i| u8::from_str_radix(&t[i * 2..i * 2 + 2], 16).ok())
+                .collect();
+            (vendor.len() == 4 && printable(&vendor)).then(|| {
+                format!(
+                    "{}{}",
+                    String::from_utf8_lossy(&vendor).to_ascii_uppercase(),
+                    t[8..].to_ascii_uppercase()
+                )
+            })
+        }
+        _ => None,
+    }
 }
 
 /// A WAN connection.
@@ -373,6 +405,9 @@ impl ModemSnapshot {
             firmware: r.text(&info("SoftwareVersion")),
             hardware: r.text(&info("HardwareVersion")),
             uptime_secs: r.get(&info("UpTime")),
+            gpon_serial: gpon_serial(
+                r.text(&format!("{root}.Optical.Interface.1.GponAuth.GponSn")),
+            ),
         };
         let identity = r.finish(identity);
         let s = match model {
@@ -1033,4 +1068,28 @@ fn tr098_optical(device: &Device, now: DateTime<Utc>) -> Option<Section<Optical>
         };
         Some(r.finish(value))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::gpon_serial;
+
+    #[test]
+    fn gpon_serials_are_read_in_text_or_hex_form() {
+        let g = |s: &str| gpon_serial(Some(s.to_owned()));
+        assert_eq!(g("54504C47B4FB2AC8").as_deref(), Some("TPLGB4FB2AC8"));
+        assert_eq!(g("tplgb4fb2ac8").as_deref(), Some("TPLGB4FB2AC8"));
+        assert_eq!(g(" TPLGB4FB2AC8 ").as_deref(), Some("TPLGB4FB2AC8"));
+        for bad in [
+            "",
+            "0",
+            "00000000B4FB2AC8",
+            "TPLG-B4FB2AC",
+            "TPLGB4FB2AZ8",
+            "ÉÉÉÉÉÉ",
+        ] {
+            assert_eq!(g(bad), None, "{bad}");
+        }
+        assert_eq!(gpon_serial(None), None);
+    }
 }

@@ -194,7 +194,11 @@ pub async fn lookup(
             deadline,
             router_source(&state, equipment.as_ref(), acs.as_ref()),
         ),
-        run_source("olt", deadline, olt_source(&state, equipment.as_ref())),
+        run_source(
+            "olt",
+            deadline,
+            olt_source(&state, equipment.as_ref(), acs.as_ref())
+        ),
     );
     let diagnostic = crate::diagnostic::merge(acs.as_ref(), router.as_ref());
     Ok(Json(Lookup {
@@ -342,23 +346,30 @@ async fn router_source(
     Ok(Some(status))
 }
 
-/// The ONU's live reading from its OLT, by the equipment's GPON serial: on the OLT the last
-/// poll saw it on, else the one its Service Location names, else on each configured OLT.
+/// The ONU's live reading from its OLT, by the equipment's GPON serial (else the one the ACS
+/// snapshot reports): on the OLT the last poll saw it on, else the one its Service Location
+/// names, else on each configured OLT.
 async fn olt_source(
     state: &AppState,
     equipment: Option<&Value>,
+    acs: Option<&Value>,
 ) -> Result<Option<Value>, SourceError> {
     let fleet = state.olts.as_ref().ok_or_else(|| {
         SourceError::NotConfigured(
             "no OLT is configured: set OLTS or [[olts]] in the config file".to_owned(),
         )
     })?;
-    let Some(equipment) = equipment else {
+    if equipment.is_none() && acs.is_none() {
         return Ok(None);
-    };
-    let Some(raw) = equipment["gpon_serial"].as_str().filter(|s| !s.is_empty()) else {
+    }
+    let from_acs = acs.and_then(|a| a["identity"]["value"]["gpon_serial"].as_str());
+    let Some(raw) = equipment
+        .and_then(|e| e["gpon_serial"].as_str())
+        .filter(|s| !s.is_empty())
+        .or(from_acs)
+    else {
         return Err(SourceError::NotApplicable(
-            "the Service Equipment has no GPON serial".to_owned(),
+            "neither the Service Equipment nor the ACS snapshot has a GPON serial".to_owned(),
         ));
     };
     let serial = olt_snmp::Serial::parse(raw).map_err(|e| {
@@ -374,7 +385,7 @@ async fn olt_source(
     if hint.is_none()
         && let (Some(client), Some(location)) = (
             state.frappe.as_ref(),
-            equipment["service_location"].as_str(),
+            equipment.and_then(|e| e["service_location"].as_str()),
         )
     {
         hint = client

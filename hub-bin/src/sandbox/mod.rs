@@ -77,7 +77,18 @@ pub async fn fake_nbi_for(
                 Some("Huawei") => datamodel::HUAWEI_TR098,
                 _ => datamodel::XX230V_TR181,
             };
-            nbi.add_device(datamodel::device_from_csv(tree, serial, &when));
+            let mut doc = datamodel::device_from_csv(tree, serial, &when);
+            // The ONU serial the OLT knows it by, where the tree keeps one (TP-Link: 16 hex
+            // digits), is the equipment's.
+            if let (Some(gpon), Some(slot)) = (
+                equipment["gpon_serial"].as_str(),
+                doc.pointer_mut("/Device/Optical/Interface/1/GponAuth/GponSn/_value"),
+            ) {
+                let (vendor, rest) = gpon.split_at(4.min(gpon.len()));
+                let hex: String = vendor.bytes().map(|b| format!("{b:02X}")).collect();
+                *slot = serde_json::json!(format!("{hex}{rest}"));
+            }
+            nbi.add_device(doc);
         }
     }
     Ok(nbi)

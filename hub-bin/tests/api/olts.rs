@@ -127,6 +127,46 @@ async fn a_lookup_shows_the_onus_optics_from_its_olt_with_the_signal_verdict() {
 }
 
 #[tokio::test]
+async fn without_a_gpon_serial_in_erpnext_the_acs_snapshots_one_finds_the_onu() {
+    let fake = FakeFrappe::start().await.unwrap();
+    let nbi = hub::sandbox::fake_nbi_for(&fake).await.unwrap();
+    let olts = Arc::new(SandboxOlts::start(&fake).await.unwrap());
+    let mut s = settings(Db::Sqlite, &fake).await;
+    s.olt.olts = olts.settings();
+    s.olt.poll_interval = Duration::ZERO;
+    s.genieacs = Some(hub::config::GenieacsSettings {
+        url: nbi.url().to_string(),
+        auth: hub::config::GenieacsAuth::None,
+        timeout: Duration::from_secs(5),
+    });
+    let (equipment, location) = seeded_onu(&fake);
+    let gpon = equipment["gpon_serial"].as_str().unwrap().to_owned();
+    let erp = frappe_client::Client::builder(fake.url().as_str())
+        .token(fake.api_key(), fake.api_secret())
+        .build()
+        .unwrap();
+    erp.doctype("Service Equipment")
+        .set_value(
+            equipment["name"].as_str().unwrap(),
+            &serde_json::json!({"gpon_serial": null}),
+        )
+        .await
+        .unwrap();
+    let t = spawn_application(hub::Application::build(s).await.unwrap(), fake);
+    let (_, body) = lookup(
+        &t,
+        &format!("serial={}", equipment["serial_number"].as_str().unwrap()),
+    )
+    .await;
+    assert!(body["equipment"]["gpon_serial"].is_null(), "{body}");
+    assert_eq!(body["acs"]["identity"]["value"]["gpon_serial"], gpon);
+    assert_eq!(body["sources"][3]["status"], "ok", "{body}");
+    assert_eq!(body["opticalStatus"]["serial"], gpon);
+    assert_eq!(body["opticalStatus"]["olt"], location["olt"]);
+    drop(nbi);
+}
+
+#[tokio::test]
 async fn the_olt_source_unconfigured_or_unreachable_leaves_the_rest_of_the_answer() {
     // Not configured.
     let (t, _nbi) = crate::helpers::with_acs(|_| {}).await;
