@@ -70,39 +70,13 @@ fn timeout(raw: Option<String>, what: &str) -> Result<Option<Duration>, Failure>
 }
 
 fn auth_protocol(raw: &str, what: &str) -> Result<AuthProtocol, Failure> {
-    Ok(
-        match raw.trim().to_ascii_lowercase().replace('-', "").as_str() {
-            "md5" => AuthProtocol::Md5,
-            "sha" | "sha1" => AuthProtocol::Sha1,
-            "sha224" => AuthProtocol::Sha224,
-            "sha256" => AuthProtocol::Sha256,
-            "sha384" => AuthProtocol::Sha384,
-            "sha512" => AuthProtocol::Sha512,
-            _ => {
-                return Err((
-                    BROKEN,
-                    format!("{what}: expected md5, sha1, sha224, sha256, sha384 or sha512"),
-                ));
-            }
-        },
-    )
+    raw.parse()
+        .map_err(|e: olt_snmp::UnknownProtocol| (BROKEN, format!("{what}: {e}")))
 }
 
 fn priv_protocol(raw: &str, what: &str) -> Result<PrivProtocol, Failure> {
-    Ok(
-        match raw.trim().to_ascii_lowercase().replace('-', "").as_str() {
-            "des" => PrivProtocol::Des,
-            "aes" | "aes128" => PrivProtocol::Aes128,
-            "aes192" => PrivProtocol::Aes192,
-            "aes256" => PrivProtocol::Aes256,
-            _ => {
-                return Err((
-                    BROKEN,
-                    format!("{what}: expected des, aes128, aes192 or aes256"),
-                ));
-            }
-        },
-    )
+    raw.parse()
+        .map_err(|e: olt_snmp::UnknownProtocol| (BROKEN, format!("{what}: {e}")))
 }
 
 /// SNMPv3 credentials from their parts; a protocol without its password is a mistake, a

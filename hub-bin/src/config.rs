@@ -541,41 +541,13 @@ fn parse_secs(var: &str, raw: &str, allow_zero: bool) -> Result<Duration, Config
 }
 
 fn auth_protocol(var: &str, raw: &str) -> Result<olt_snmp::AuthProtocol, ConfigError> {
-    use olt_snmp::AuthProtocol as A;
-    Ok(
-        match raw.trim().to_ascii_lowercase().replace('-', "").as_str() {
-            "md5" => A::Md5,
-            "sha" | "sha1" => A::Sha1,
-            "sha224" => A::Sha224,
-            "sha256" => A::Sha256,
-            "sha384" => A::Sha384,
-            "sha512" => A::Sha512,
-            _ => {
-                return Err(ConfigError::new(
-                    var,
-                    "expected md5, sha1, sha224, sha256, sha384 or sha512",
-                ));
-            }
-        },
-    )
+    raw.parse()
+        .map_err(|e: olt_snmp::UnknownProtocol| ConfigError::new(var, e.to_string()))
 }
 
 fn priv_protocol(var: &str, raw: &str) -> Result<olt_snmp::PrivProtocol, ConfigError> {
-    use olt_snmp::PrivProtocol as P;
-    Ok(
-        match raw.trim().to_ascii_lowercase().replace('-', "").as_str() {
-            "des" => P::Des,
-            "aes" | "aes128" => P::Aes128,
-            "aes192" => P::Aes192,
-            "aes256" => P::Aes256,
-            _ => {
-                return Err(ConfigError::new(
-                    var,
-                    "expected des, aes128, aes192 or aes256",
-                ));
-            }
-        },
-    )
+    raw.parse()
+        .map_err(|e: olt_snmp::UnknownProtocol| ConfigError::new(var, e.to_string()))
 }
 
 /// v3 credentials from their parts (`var` names the setting at fault).

@@ -22,5 +22,6 @@ pub use oid::{Oid, Value};
 pub use olt::{Olt, OltBuilder, Readings, SystemInfo};
 pub use profile::{Field, PortNames, Profile, ProfileSet};
 pub use transport::{
-    AuthProtocol, Credentials, GlobalLimit, PrivProtocol, TransportStats, V3Credentials,
+    AuthProtocol, Credentials, GlobalLimit, PrivProtocol, TransportStats, UnknownProtocol,
+    V3Credentials,
 };

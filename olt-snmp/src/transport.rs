@@ -50,6 +50,73 @@ pub enum PrivProtocol {
     Aes256,
 }
 
+/// A protocol name that is not one of the SNMPv3 protocols; the message lists the names
+/// accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("unknown SNMPv3 {kind} protocol {name:?}: expected {expected}")]
+pub struct UnknownProtocol {
+    /// `auth` or `privacy`.
+    pub kind: &'static str,
+    /// What was given.
+    pub name: String,
+    /// The names accepted.
+    pub expected: &'static str,
+}
+
+/// Lower case, without `-` and `_` (`SHA-256` → `sha256`).
+fn protocol_key(s: &str) -> String {
+    s.trim()
+        .chars()
+        .filter(|c| !matches!(c, '-' | '_'))
+        .collect::<String>()
+        .to_ascii_lowercase()
+}
+
+impl std::str::FromStr for AuthProtocol {
+    type Err = UnknownProtocol;
+
+    /// `md5`, `sha` or `sha1`, `sha224`, `sha256`, `sha384`, `sha512` (any case, `-` allowed:
+    /// `SHA-256`).
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        Ok(match protocol_key(s).as_str() {
+            "md5" => Self::Md5,
+            "sha" | "sha1" => Self::Sha1,
+            "sha224" => Self::Sha224,
+            "sha256" => Self::Sha256,
+            "sha384" => Self::Sha384,
+            "sha512" => Self::Sha512,
+            _ => {
+                return Err(UnknownProtocol {
+                    kind: "auth",
+                    name: s.to_owned(),
+                    expected: "md5, sha1, sha224, sha256, sha384 or sha512",
+                });
+            }
+        })
+    }
+}
+
+impl std::str::FromStr for PrivProtocol {
+    type Err = UnknownProtocol;
+
+    /// `des`, `aes` or `aes128`, `aes192`, `aes256` (any case, `-` allowed: `AES-128`).
+    fn from_str(s: &str) -> std::result::Result<Self, Self::Err> {
+        Ok(match protocol_key(s).as_str() {
+            "des" => Self::Des,
+            "aes" | "aes128" => Self::Aes128,
+            "aes192" => Self::Aes192,
+            "aes256" => Self::Aes256,
+            _ => {
+                return Err(UnknownProtocol {
+                    kind: "privacy",
+                    name: s.to_owned(),
+                    expected: "des, aes128, aes192 or aes256",
+                });
+            }
+        })
+    }
+}
+
 /// SNMPv3 user credentials. `Debug` never shows the passphrases.
 #[derive(Clone)]
 pub struct V3Credentials {
@@ -720,6 +787,30 @@ async fn send(
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn protocol_names_parse_in_any_usual_spelling() {
+        for (name, p) in [
+            ("md5", AuthProtocol::Md5),
+            ("SHA", AuthProtocol::Sha1),
+            ("sha-1", AuthProtocol::Sha1),
+            ("SHA-256", AuthProtocol::Sha256),
+            ("sha_512", AuthProtocol::Sha512),
+        ] {
+            assert_eq!(name.parse::<AuthProtocol>(), Ok(p), "{name}");
+        }
+        for (name, p) in [
+            ("DES", PrivProtocol::Des),
+            ("aes", PrivProtocol::Aes128),
+            ("AES-192", PrivProtocol::Aes192),
+            ("aes256", PrivProtocol::Aes256),
+        ] {
+            assert_eq!(name.parse::<PrivProtocol>(), Ok(p), "{name}");
+        }
+        let e = "rot13".parse::<AuthProtocol>().unwrap_err();
+        assert!(e.to_string().contains("sha256"), "{e}");
+        assert!("3des".parse::<PrivProtocol>().is_err());
+    }
 
     #[test]
     fn debug_output_never_shows_secrets() {
