@@ -42,7 +42,13 @@ async fn main() {
     let t = Instant::now();
     let mut sequential = 0;
     for id in &ids {
-        if client.positions().latest(*id).await.expect("latest").is_some() {
+        if client
+            .positions()
+            .latest(*id)
+            .await
+            .expect("latest")
+            .is_some()
+        {
             sequential += 1;
         }
     }

@@ -296,9 +296,11 @@ impl FakeTraccar {
     }
 }
 
+/// The fake's clock, in whole milliseconds (as Traccar stores times).
 fn now(s: &Shared) -> DateTime<Utc> {
-    DateTime::<Utc>::from(std::time::SystemTime::now())
-        + chrono::Duration::milliseconds(s.offset_ms.load(Ordering::Relaxed) as i64)
+    let t = DateTime::<Utc>::from(std::time::SystemTime::now())
+        + chrono::Duration::milliseconds(s.offset_ms.load(Ordering::Relaxed) as i64);
+    DateTime::from_timestamp_millis(t.timestamp_millis()).unwrap_or(t)
 }
 
 fn iso(t: DateTime<Utc>) -> String {
