@@ -247,6 +247,54 @@ pub struct TplinkSettings {
     pub timeout: Duration,
 }
 
+/// How the hub authenticates to Traccar.
+#[derive(Clone)]
+pub enum TraccarAuth {
+    /// A bearer token (`TRACCAR_TOKEN`, Traccar 6.2+; e.g. `web.serviceAccountToken`).
+    Bearer(SecretString),
+    /// A session login (`TRACCAR_USER`, `TRACCAR_PASSWORD`).
+    Session(String, SecretString),
+}
+
+impl fmt::Debug for TraccarAuth {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Bearer(_) => f.write_str("Bearer([redacted])"),
+            Self::Session(user, _) => f.debug_tuple("Session").field(user).finish_non_exhaustive(),
+        }
+    }
+}
+
+/// Traccar (technicians' GPS positions) and the dispatch features built on it.
+#[derive(Debug, Clone)]
+pub struct TraccarSettings {
+    /// The server (`http://traccar:8082`).
+    pub url: String,
+    /// Token or session.
+    pub auth: TraccarAuth,
+    /// Per-request timeout (10 s).
+    pub timeout: Duration,
+    /// Keep the live WebSocket feed and publish `technician.position` on `/dispatch` (true).
+    pub live: bool,
+    /// At most one `technician.position` per technician this often (10 s).
+    pub position_throttle: Duration,
+}
+
+/// Dispatch settings that do not depend on an upstream.
+#[derive(Debug, Clone)]
+pub struct DispatchSettings {
+    /// The average road speed of ETAs without a routing engine (40 km/h).
+    pub average_speed_kmh: f64,
+}
+
+impl Default for DispatchSettings {
+    fn default() -> Self {
+        Self {
+            average_speed_kmh: 40.0,
+        }
+    }
+}
+
 /// How the hub authenticates to an OLT's SNMP agent.
 #[derive(Clone)]
 pub enum OltCredentials {
@@ -362,6 +410,10 @@ pub struct Settings {
     pub tplink: Option<TplinkSettings>,
     /// GPON OLTs (none by default).
     pub olt: OltSettings,
+    /// Traccar, when configured.
+    pub traccar: Option<TraccarSettings>,
+    /// Dispatch (ETAs).
+    pub dispatch: DispatchSettings,
     /// How long `/devices/lookup` waits for its sources (8 s, the field app's own limit).
     pub lookup_deadline: Duration,
     /// How long `POST /devices/{serial}/refresh` waits for the modem's session before it
@@ -387,6 +439,8 @@ impl Default for Settings {
             genieacs: None,
             tplink: None,
             olt: OltSettings::default(),
+            traccar: None,
+            dispatch: DispatchSettings::default(),
             lookup_deadline: Duration::from_secs(8),
             refresh_deadline: Duration::from_secs(30),
             log_json: true,
@@ -422,6 +476,10 @@ struct FileConfig {
     olt: BTreeMap<String, toml::Value>,
     #[serde(default)]
     olts: Vec<FileOlt>,
+    #[serde(default)]
+    traccar: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    dispatch: BTreeMap<String, toml::Value>,
 }
 
 /// One `[[olts]]` table.
@@ -489,6 +547,8 @@ impl Source<'_> {
             "genieacs" => &self.file.genieacs,
             "tplink" => &self.file.tplink,
             "olt" => &self.file.olt,
+            "traccar" => &self.file.traccar,
+            "dispatch" => &self.file.dispatch,
             _ => &self.file.frappe,
         };
         Ok(match table.get(key) {
@@ -1220,6 +1280,78 @@ impl Settings {
         }
         // OLTs.
         s.olt = olt_settings(&src)?;
+        // Traccar and dispatch.
+        let tc = |var: &str, key: &str| src.section(var, "traccar", key);
+        if let Some(url) = tc("TRACCAR_URL", "url")? {
+            let parsed = url::Url::parse(url.trim())
+                .map_err(|e| ConfigError::new("TRACCAR_URL", format!("not a URL: {e}")))?;
+            if !matches!(parsed.scheme(), "http" | "https") {
+                return Err(ConfigError::new("TRACCAR_URL", "must be an http(s) URL"));
+            }
+            let auth = match (
+                tc("TRACCAR_TOKEN", "token")?,
+                tc("TRACCAR_USER", "user")?,
+                tc("TRACCAR_PASSWORD", "password")?,
+            ) {
+                (Some(t), None, None) => TraccarAuth::Bearer(SecretString::from(t)),
+                (None, Some(u), Some(p)) => TraccarAuth::Session(u, SecretString::from(p)),
+                (Some(_), _, _) => {
+                    return Err(ConfigError::new(
+                        "TRACCAR_TOKEN",
+                        "set either TRACCAR_TOKEN or TRACCAR_USER and TRACCAR_PASSWORD, not both",
+                    ));
+                }
+                (None, None, _) => {
+                    return Err(ConfigError::new(
+                        "TRACCAR_TOKEN",
+                        "Traccar needs TRACCAR_TOKEN (6.2+) or TRACCAR_USER and TRACCAR_PASSWORD",
+                    ));
+                }
+                (None, Some(_), None) => {
+                    return Err(ConfigError::new(
+                        "TRACCAR_PASSWORD",
+                        "TRACCAR_USER is set without it",
+                    ));
+                }
+            };
+            let timeout = match tc("TRACCAR_TIMEOUT_SECS", "timeout_secs")? {
+                Some(v) => parse_secs("TRACCAR_TIMEOUT_SECS", &v, false)?,
+                None => Duration::from_secs(10),
+            };
+            let live = match tc("TRACCAR_LIVE", "live")? {
+                Some(v) => parse_bool("TRACCAR_LIVE", &v)?,
+                None => true,
+            };
+            let position_throttle =
+                match tc("TRACCAR_POSITION_THROTTLE_SECS", "position_throttle_secs")? {
+                    Some(v) => parse_secs("TRACCAR_POSITION_THROTTLE_SECS", &v, true)?,
+                    None => Duration::from_secs(10),
+                };
+            s.traccar = Some(TraccarSettings {
+                url: url.trim().to_owned(),
+                auth,
+                timeout,
+                live,
+                position_throttle,
+            });
+        }
+        if let Some(v) = src.section(
+            "DISPATCH_AVERAGE_SPEED_KMH",
+            "dispatch",
+            "average_speed_kmh",
+        )? {
+            s.dispatch.average_speed_kmh = v
+                .trim()
+                .parse::<f64>()
+                .ok()
+                .filter(|k| k.is_finite() && *k > 0.0 && *k <= 200.0)
+                .ok_or_else(|| {
+                    ConfigError::new(
+                        "DISPATCH_AVERAGE_SPEED_KMH",
+                        "expected km/h, more than 0, at most 200",
+                    )
+                })?;
+        }
         if let Some(v) = src.env("HUB_LOOKUP_DEADLINE_SECS") {
             s.lookup_deadline = parse_secs("HUB_LOOKUP_DEADLINE_SECS", &v, false)?;
         }
@@ -1303,6 +1435,20 @@ impl Settings {
                 "outage_min_onus": self.olt.outage_min_onus,
                 "profiles_file": self.olt.profiles_file.as_ref().map(|p| p.display().to_string()),
             },
+            "traccar": match &self.traccar {
+                None => json!("not configured: set TRACCAR_URL and TRACCAR_TOKEN"),
+                Some(t) => json!({
+                    "url": t.url,
+                    "auth": match &t.auth {
+                        TraccarAuth::Bearer(_) => json!({"bearer": "[redacted]"}),
+                        TraccarAuth::Session(user, _) => json!({"session": {"user": user, "password": "[redacted]"}}),
+                    },
+                    "timeout_secs": t.timeout.as_secs_f64(),
+                    "live": t.live,
+                    "position_throttle_secs": t.position_throttle.as_secs_f64(),
+                }),
+            },
+            "dispatch": {"average_speed_kmh": self.dispatch.average_speed_kmh},
             "lookup_deadline_secs": self.lookup_deadline.as_secs_f64(),
             "refresh_deadline_secs": self.refresh_deadline.as_secs_f64(),
             "log_format": if self.log_json { "json" } else { "text" },
@@ -1366,6 +1512,8 @@ mod tests {
             ("OLTS", "OLT-1=snmpv3://u:secret-community@h?auth=rot13"),
             ("OLT_RX_WEAK_DBM", "loud"),
             ("OLT_OUTAGE_MIN_ONUS", "1"),
+            ("TRACCAR_URL", "traccar:8082"),
+            ("DISPATCH_AVERAGE_SPEED_KMH", "0"),
         ] {
             let err = load(&[(var, value)], None).unwrap_err();
             assert_eq!(err.var, var, "{err}");

@@ -4,8 +4,10 @@ pub mod auth;
 pub mod bus;
 pub mod config;
 pub mod diagnostic;
+pub mod dispatch;
 pub mod erpnext;
 pub mod error;
+pub mod geo;
 pub mod olt;
 pub mod routes;
 pub mod sandbox;
@@ -95,6 +97,19 @@ pub async fn build_state(
         .map(tplink::RouterReader::new)
         .transpose()?;
     let olts = olt::Fleet::new(&settings.olt)?;
+    let traccar = match &settings.traccar {
+        None => None,
+        Some(t) => {
+            let b = traccar_client::Client::builder(&t.url).timeout(t.timeout);
+            let b = match &t.auth {
+                config::TraccarAuth::Bearer(token) => b.bearer(token.clone()),
+                config::TraccarAuth::Session(user, password) => {
+                    b.session(user.clone(), password.clone())
+                }
+            };
+            Some(b.build()?)
+        }
+    };
     let (_, doc) = routes::api();
     let routes = RouteTable::from_openapi(&doc).map_err(anyhow::Error::msg)?;
     Ok(AppState {
@@ -105,6 +120,7 @@ pub async fn build_state(
         genieacs,
         tplink,
         olts,
+        traccar,
         sandbox_olts: None,
         instance: Arc::from(format!(
             "hub-{}-{}",
@@ -213,6 +229,9 @@ impl Application {
                     rx(),
                 )));
             }
+        }
+        if state.traccar.is_some() {
+            tasks.push(tokio::spawn(dispatch::run_live(state.clone(), rx())));
         }
         let poll = s.frappe_webhooks.poll_interval;
         if state.frappe.is_some() && !poll.is_zero() {

@@ -43,6 +43,8 @@ pub struct AppState {
     pub tplink: Option<crate::tplink::RouterReader>,
     /// The configured OLTs.
     pub olts: Option<crate::olt::Fleet>,
+    /// Traccar, when configured.
+    pub traccar: Option<traccar_client::Client>,
     /// The sandbox's fake OLTs (`hub serve --sandbox` only), which `/sandbox/olts/...` drives.
     pub sandbox_olts: Option<Arc<crate::sandbox::olts::SandboxOlts>>,
     /// This instance's name (`hub-<pid>-<random>`): the holder of the leases it takes.
@@ -86,6 +88,13 @@ impl AppState {
         self.genieacs
             .as_ref()
             .ok_or_else(|| AppError::not_configured("genieacs", &["GENIEACS_URL"]))
+    }
+
+    /// The Traccar client, or the 503 that says what to configure.
+    pub fn traccar(&self) -> Result<&traccar_client::Client, AppError> {
+        self.traccar
+            .as_ref()
+            .ok_or_else(|| AppError::not_configured("traccar", &["TRACCAR_URL", "TRACCAR_TOKEN"]))
     }
 
     /// The ERPNext client, or the 503 that says what to configure.

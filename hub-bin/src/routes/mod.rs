@@ -7,6 +7,7 @@ pub mod devices;
 pub mod events;
 pub mod health;
 pub mod olts;
+pub mod traccar;
 pub mod webhooks;
 
 use std::time::Instant;
@@ -75,6 +76,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(olts::list))
         .routes(routes!(olts::port))
         .routes(routes!(olts::sandbox_port))
+        .routes(routes!(traccar::devices))
+        .routes(routes!(traccar::latest_positions))
+        .routes(routes!(traccar::eta))
         .routes(routes!(events::events))
         .routes(routes!(webhooks::frappe))
         .split_for_parts()

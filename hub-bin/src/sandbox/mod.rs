@@ -31,6 +31,8 @@ pub struct Sandbox {
     pub routers: SandboxRouters,
     /// The fake OLT agents, one per OLT the Service Locations name.
     pub olts: std::sync::Arc<olts::SandboxOlts>,
+    /// The fake Traccar: one device per Technician, driving between their home and their jobs.
+    pub traccar: traccar_client::testkit::FakeTraccar,
     /// The proxy secret staff requests must carry.
     pub proxy_secret: String,
     /// A service token with every capability.
@@ -199,16 +201,74 @@ fn readdress_wan(doc: &mut serde_json::Value, ip: Ipv4Addr) {
     }
 }
 
+/// A fake Traccar with a device per ERPNext Technician that has a `traccar_device_id` (under
+/// that id), driving at 40 km/h from their home to each of their jobs' Service Locations and
+/// back, and pushing positions to the live feed every `publish_every`.
+pub async fn traccar_for(
+    frappe: &FakeFrappe,
+    publish_every: Duration,
+) -> std::io::Result<traccar_client::testkit::FakeTraccar> {
+    let fake = traccar_client::testkit::FakeTraccar::start().await?;
+    let locations = frappe.all("Service Location");
+    let place = |name: &str| {
+        locations
+            .iter()
+            .find(|l| l["name"] == name)
+            .and_then(|l| Some((l["latitude"].as_f64()?, l["longitude"].as_f64()?)))
+    };
+    let jobs = frappe.all("Dispatch Job");
+    for t in frappe.all("Technician") {
+        let (Some(name), Some(id)) = (t["name"].as_str(), t["traccar_device_id"].as_i64()) else {
+            continue;
+        };
+        let home = t["home_latitude"]
+            .as_f64()
+            .zip(t["home_longitude"].as_f64())
+            .unwrap_or((45.5017, -73.5673));
+        let mut route = vec![home];
+        route.extend(
+            jobs.iter()
+                .filter(|j| j["technician"] == name)
+                .filter_map(|j| j["service_location"].as_str().and_then(place)),
+        );
+        if route.len() == 1 {
+            // No job: a short loop around home.
+            route.push((home.0 + 0.01, home.1 + 0.01));
+        }
+        let full = t["full_name"].as_str().unwrap_or(name);
+        fake.add_device_with_id(
+            traccar_client::DeviceId(id),
+            &format!("{full} ({name})"),
+            &format!("gigafibre-{}", name.to_ascii_lowercase()),
+            route,
+            40.0,
+        );
+    }
+    if !publish_every.is_zero() {
+        let feed = fake.clone();
+        tokio::spawn(async move {
+            let mut tick = tokio::time::interval(publish_every);
+            loop {
+                tick.tick().await;
+                feed.publish_positions();
+            }
+        });
+    }
+    Ok(fake)
+}
+
 /// Starts the simulators and points `settings` at them (an in-memory store, generated secrets).
 pub async fn prepare(mut settings: Settings) -> anyhow::Result<(Settings, Sandbox)> {
     let frappe = FakeFrappe::start().await?;
     let genieacs = fake_nbi_for(&frappe).await?;
     let routers = routers_for(&frappe, &genieacs).await?;
     let olts = std::sync::Arc::new(olts::SandboxOlts::start(&frappe).await?);
+    let traccar = traccar_for(&frappe, Duration::from_secs(5)).await?;
     let sandbox = Sandbox {
         genieacs,
         routers,
         olts,
+        traccar,
         proxy_secret: random_hex(16),
         service_token: random_hex(24),
         webhook_secret: random_hex(16),
@@ -256,6 +316,15 @@ pub async fn prepare(mut settings: Settings) -> anyhow::Result<(Settings, Sandbo
     });
     settings.olt.olts = sandbox.olts.settings();
     settings.olt.poll_interval = Duration::from_secs(15);
+    settings.traccar = Some(crate::config::TraccarSettings {
+        url: sandbox.traccar.url().to_string(),
+        auth: crate::config::TraccarAuth::Bearer(SecretString::from(
+            sandbox.traccar.token().to_owned(),
+        )),
+        timeout: Duration::from_secs(5),
+        live: true,
+        position_throttle: Duration::from_secs(10),
+    });
     Ok((settings, sandbox))
 }
 
@@ -301,6 +370,11 @@ pub fn instructions(addr: SocketAddr, sandbox: &Sandbox, header: &str) -> String
             .map(|o| format!("{} at {}", o.name, o.agent.addr()))
             .collect::<Vec<_>>()
             .join(", ")
+    );
+    let _ = writeln!(
+        out,
+        "  Traccar (fake: the technicians driving between their jobs): {}",
+        sandbox.traccar.url()
     );
     let _ = writeln!(out, "  store: SQLite in memory");
     let _ = writeln!(out);
@@ -374,6 +448,30 @@ pub fn instructions(addr: SocketAddr, sandbox: &Sandbox, header: &str) -> String
                 out,
                 "curl -s http://{host}/olts/{}/ports/{port} -H 'Authorization: Bearer {token}'",
                 o.name
+            );
+        }
+    }
+    {
+        let token = &sandbox.service_token;
+        let _ = writeln!(
+            out,
+            "# technicians on the map (live positions arrive on /dispatch as technician.position):"
+        );
+        let _ = writeln!(
+            out,
+            "curl -s http://{host}/traccar/positions/latest -H 'Authorization: Bearer {token}'"
+        );
+        if let Some(job) = sandbox
+            .frappe
+            .all("Dispatch Job")
+            .into_iter()
+            .find(|j| j["technician"].is_string() && j["status"] != "Completed")
+            .and_then(|j| j["name"].as_str().map(str::to_owned))
+        {
+            let _ = writeln!(out, "# when will the technician reach the job:");
+            let _ = writeln!(
+                out,
+                "curl -s http://{host}/dispatch/jobs/{job}/eta -H 'Authorization: Bearer {token}'"
             );
         }
     }

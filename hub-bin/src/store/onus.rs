@@ -46,6 +46,16 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
+    /// Who holds the lease `name` now (`None` when free or expired).
+    pub async fn lease_holder(&self, name: &str) -> StoreResult<Option<String>> {
+        let row = sqlx::query("SELECT holder FROM leases WHERE name = $1 AND until_ms >= $2")
+            .bind(name)
+            .bind(now_ms())
+            .fetch_optional(self.pool())
+            .await?;
+        Ok(row.map(|r| r.try_get("holder")).transpose()?)
+    }
+
     /// Gives the lease back (when `holder` holds it).
     pub async fn release_lease(&self, name: &str, holder: &str) -> StoreResult<()> {
         sqlx::query("DELETE FROM leases WHERE name = $1 AND holder = $2")

@@ -12,4 +12,5 @@ mod olts;
 mod process;
 mod queues;
 mod routers;
+mod traccar;
 mod webhooks;

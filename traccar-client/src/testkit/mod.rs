@@ -189,7 +189,25 @@ impl FakeTraccar {
         route: Vec<(f64, f64)>,
         speed_kmh: f64,
     ) -> DeviceId {
-        let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed) as i64;
+        let id = self.shared.next_id.fetch_add(1, Ordering::Relaxed);
+        self.add_device_with_id(DeviceId(id as i64), name, unique_id, route, speed_kmh)
+    }
+
+    /// [`add_device`](Self::add_device) under a given id (a seed whose records already name
+    /// the devices' ids); a device with that id is replaced. Ids given later by `add_device`
+    /// stay above it.
+    pub fn add_device_with_id(
+        &self,
+        id: DeviceId,
+        name: &str,
+        unique_id: &str,
+        route: Vec<(f64, f64)>,
+        speed_kmh: f64,
+    ) -> DeviceId {
+        let id = id.get();
+        self.shared
+            .next_id
+            .fetch_max(u64::try_from(id).unwrap_or(0) + 1, Ordering::Relaxed);
         let start = now(&self.shared);
         let json = json!({
             "id": id, "name": name, "uniqueId": unique_id, "status": "online",
