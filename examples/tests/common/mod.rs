@@ -2,6 +2,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod olt;
+pub mod traccar;
 
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
