@@ -172,6 +172,8 @@ async fn fixtures_conform_and_decode_and_requests_conform() {
         .collect();
     insta::assert_json_snapshot!("requests", shapes);
     insta::assert_json_snapshot!("decoded_trip", trips[0]);
+    insta::assert_json_snapshot!("decoded_device", devices[0]);
+    insta::assert_json_snapshot!("decoded_position", p);
 }
 
 #[tokio::test]
