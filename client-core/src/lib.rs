@@ -3,6 +3,7 @@
 
 pub mod body;
 pub mod decode;
+pub mod env;
 pub mod limit;
 pub mod redact;
 pub mod retry;

@@ -318,20 +318,15 @@ impl Client {
     /// # Errors
     /// [`Error::Config`] naming the missing variable (never a value).
     pub fn from_env() -> Result<Client> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let url = var("GENIEACS_URL").ok_or_else(|| {
-            Error::Config("environment variable GENIEACS_URL is not set".to_owned())
-        })?;
-        let mut b = Client::builder(url);
-        if let Some(token) = var("GENIEACS_TOKEN") {
-            b = b.bearer(token);
-        } else if let Some(user) = var("GENIEACS_USER") {
-            let password = var("GENIEACS_PASSWORD").ok_or_else(|| {
-                Error::Config("GENIEACS_USER is set but GENIEACS_PASSWORD is not".to_owned())
-            })?;
-            b = b.basic(user, password);
+        use gigafibre_client_core::env::{EnvAuth, connection_from_env};
+        let c = connection_from_env("GENIEACS").map_err(|e| Error::Config(e.to_string()))?;
+        let b = Client::builder(c.url);
+        match c.auth {
+            EnvAuth::Token(token) => b.bearer(token),
+            EnvAuth::UserPassword(user, password) => b.basic(user, password),
+            _ => b,
         }
-        b.build()
+        .build()
     }
 
     /// The NBI's base URL.

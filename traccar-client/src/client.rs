@@ -340,20 +340,15 @@ impl Client {
     /// # Errors
     /// [`Error::Config`] naming the missing variable (never a value).
     pub fn from_env() -> Result<Client> {
-        let var = |name: &str| std::env::var(name).ok().filter(|v| !v.trim().is_empty());
-        let url = var("TRACCAR_URL").ok_or_else(|| {
-            Error::Config("environment variable TRACCAR_URL is not set".to_owned())
-        })?;
-        let mut b = Client::builder(url);
-        if let Some(token) = var("TRACCAR_TOKEN") {
-            b = b.bearer(token);
-        } else if let Some(user) = var("TRACCAR_USER") {
-            let password = var("TRACCAR_PASSWORD").ok_or_else(|| {
-                Error::Config("TRACCAR_USER is set but TRACCAR_PASSWORD is not".to_owned())
-            })?;
-            b = b.session(user, password);
+        use gigafibre_client_core::env::{EnvAuth, connection_from_env};
+        let c = connection_from_env("TRACCAR").map_err(|e| Error::Config(e.to_string()))?;
+        let b = Client::builder(c.url);
+        match c.auth {
+            EnvAuth::Token(token) => b.bearer(token),
+            EnvAuth::UserPassword(user, password) => b.session(user, password),
+            _ => b,
         }
-        b.build()
+        .build()
     }
 
     /// The API base URL (ends in `/api/`).
