@@ -130,3 +130,29 @@ async fn wrong_token_is_forbidden() {
     let e = c.users().get(3).await.expect_err("403");
     assert!(e.is_forbidden(), "{e:?}");
 }
+
+#[tokio::test]
+async fn injected_faults_are_retried_on_gets() {
+    let fake = FakeAuthentik::start().await.expect("fake");
+    let c = Client::builder(fake.url())
+        .token(authentik_admin::testkit::FAKE_TOKEN)
+        .retry(
+            authentik_admin::RetryConfig::standard()
+                .with_initial_backoff(std::time::Duration::from_millis(1))
+                .with_max_backoff(std::time::Duration::from_millis(5)),
+        )
+        .build()
+        .expect("client");
+    fake.fail_next(503, 1, Some("/api/v3/core/users/"));
+    assert_eq!(
+        c.users().get(4).await.expect("retried").username,
+        "alice.ops"
+    );
+    fake.fail_next(502, 1, None);
+    let e = c
+        .users()
+        .create(&NewUser::new("x.y", "X Y"))
+        .await
+        .expect_err("a write is not replayed after a 502");
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(502));
+}

@@ -25,7 +25,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use axum::body::Bytes;
 use axum::http::{HeaderMap, Method, StatusCode, Uri};
 use axum::response::{IntoResponse, Response};
-use gigafibre_client_core::testkit::{FakeServer, RequestLog};
+use gigafibre_client_core::testkit::{FakeServer, FaultQueue, RequestLog};
 use secrecy::SecretString;
 use serde_json::{Map, Value, json};
 use url::Url;
@@ -87,6 +87,7 @@ struct Shared {
     token: String,
     store: Mutex<Store>,
     log: RequestLog<Recorded>,
+    faults: FaultQueue<StatusCode>,
 }
 
 /// The fake authentik. Cloning shares it; dropping the last clone stops it.
@@ -118,10 +119,20 @@ impl FakeAuthentik {
     /// # Errors
     /// When it cannot bind `127.0.0.1:0`.
     pub async fn start_with_token(token: &str) -> std::io::Result<Self> {
+        Self::start_on(token, std::net::SocketAddr::from(([127, 0, 0, 1], 0))).await
+    }
+
+    /// Like [`start_with_token`](Self::start_with_token), on `addr` (a sandbox reachable at a
+    /// chosen address).
+    ///
+    /// # Errors
+    /// When it cannot bind `addr`.
+    pub async fn start_on(token: &str, addr: std::net::SocketAddr) -> std::io::Result<Self> {
         let shared = Arc::new(Shared {
             token: token.to_owned(),
             store: Mutex::new(seed()),
             log: RequestLog::new(1000),
+            faults: FaultQueue::default(),
         });
         let s = shared.clone();
         let app = axum::Router::new().fallback(
@@ -130,7 +141,7 @@ impl FakeAuthentik {
                 async move { handle(&s, &method, &uri, &headers, &body) }
             },
         );
-        let server = FakeServer::start(app).await?;
+        let server = FakeServer::start_on(app, addr).await?;
         Ok(Self { server, shared })
     }
 
@@ -148,6 +159,16 @@ impl FakeAuthentik {
             .token(self.shared.token.clone())
             .retry(crate::RetryConfig::disabled())
             .build()
+    }
+
+    /// Answers the next `times` requests under `path_prefix` (any path when `None`; e.g.
+    /// `/api/v3/core/users/`) with `status` and an empty body, as an authentik that is down
+    /// behind its proxy would (502, 503).
+    pub fn fail_next(&self, status: u16, times: u32, path_prefix: Option<&str>) {
+        let status = StatusCode::from_u16(status).unwrap_or(StatusCode::SERVICE_UNAVAILABLE);
+        self.shared
+            .faults
+            .push(status, times, path_prefix.map(str::to_owned));
     }
 
     /// Every request received, oldest first.
@@ -248,6 +269,9 @@ fn handle(s: &Shared, method: &Method, uri: &Uri, headers: &HeaderMap, body: &By
         query: uri.query().map(str::to_owned),
         body: parsed.clone().map(redact),
     });
+    if let Some(status) = s.faults.take(uri.path(), uri.path()) {
+        return status.into_response();
+    }
     let Some(rest) = uri.path().strip_prefix("/api/v3/") else {
         return (StatusCode::NOT_FOUND, captures::NOT_FOUND_HTML).into_response();
     };
