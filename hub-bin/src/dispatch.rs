@@ -48,20 +48,24 @@ pub async fn technicians(
         .items
         .into_iter()
         .filter_map(|d| {
-            let d = serde_json::to_value(d).ok()?;
-            let id = d["traccar_device_id"].as_i64().filter(|i| *i > 0)?;
-            Some((
-                id,
-                Technician {
-                    name: d["name"].as_str()?.to_owned(),
-                    full_name: d["full_name"].as_str().map(str::to_owned),
-                    traccar_device_id: Some(id),
-                    active: d["active"].as_i64().unwrap_or(1) != 0
-                        || d["active"].as_bool().unwrap_or(false),
-                },
-            ))
+            let t = Technician::from_doc(&serde_json::to_value(d).ok()?)?;
+            Some((t.traccar_device_id?, t))
         })
         .collect())
+}
+
+impl Technician {
+    /// From an ERPNext Technician document (`None` without a name); a `traccar_device_id`
+    /// that is not a positive number counts as none.
+    pub fn from_doc(d: &Value) -> Option<Self> {
+        Some(Self {
+            name: d["name"].as_str()?.to_owned(),
+            full_name: d["full_name"].as_str().map(str::to_owned),
+            traccar_device_id: d["traccar_device_id"].as_i64().filter(|i| *i > 0),
+            // A Check field: 0 or 1 (absent: active).
+            active: d["active"].as_i64().is_none_or(|a| a != 0),
+        })
+    }
 }
 
 /// A position as the hub shows it: where, when, how fast (km/h and knots), with the

@@ -375,13 +375,7 @@ async fn olt_source(
     let serial = olt_snmp::Serial::parse(raw).map_err(|e| {
         SourceError::Failed(format!("the equipment's GPON serial is malformed: {e}"))
     })?;
-    let mut hint = state
-        .store
-        .onu_state(serial.as_str())
-        .await
-        .ok()
-        .flatten()
-        .map(|s| s.olt);
+    let mut hint = state.store.onu_olt(serial.as_str()).await.ok().flatten();
     if hint.is_none()
         && let (Some(client), Some(location)) = (
             state.frappe.as_ref(),

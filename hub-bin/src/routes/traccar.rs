@@ -207,9 +207,10 @@ pub async fn eta(
         get("Service Location", location_name.clone())
     );
     let (tech, location) = (tech?, location?);
-    let device = tech["traccar_device_id"]
-        .as_i64()
-        .filter(|i| *i > 0)
+    let technician = Technician::from_doc(&tech)
+        .ok_or_else(|| AppError::not_found(format!("no Technician {tech_name}")))?;
+    let device = technician
+        .traccar_device_id
         .ok_or_else(|| conflict(format!("{tech_name} has no Traccar device")))?;
     let to = location["latitude"]
         .as_f64()
@@ -234,12 +235,6 @@ pub async fn eta(
     let minutes = travel_minutes(distance_m, speed).unwrap_or(0.0);
     let arrives = chrono::DateTime::<chrono::Utc>::from(std::time::SystemTime::now())
         + chrono::TimeDelta::seconds((minutes * 60.0).round() as i64);
-    let technician = Technician {
-        name: tech_name,
-        full_name: tech["full_name"].as_str().map(str::to_owned),
-        traccar_device_id: Some(device),
-        active: tech["active"].as_i64().unwrap_or(1) != 0,
-    };
     let mut from_view = position_view(&position, None);
     if let Value::Object(m) = &mut from_view {
         m.remove("technician");

@@ -94,22 +94,15 @@ impl Store {
             .collect()
     }
 
-    /// The last state of the ONU with `serial`, on any OLT.
-    pub async fn onu_state(&self, serial: &str) -> StoreResult<Option<OnuState>> {
-        let olt: Option<String> = sqlx::query(
-            "SELECT olt FROM onu_states WHERE serial = $1 ORDER BY polled_at DESC LIMIT 1",
-        )
-        .bind(serial)
-        .fetch_optional(self.pool())
-        .await?
-        .map(|r| r.try_get("olt"))
-        .transpose()?;
-        let Some(olt) = olt else { return Ok(None) };
-        Ok(self
-            .onu_states(&olt, None)
+    /// The OLT whose last poll saw the ONU with `serial` (the most recent, when several did).
+    pub async fn onu_olt(&self, serial: &str) -> StoreResult<Option<String>> {
+        sqlx::query("SELECT olt FROM onu_states WHERE serial = $1 ORDER BY polled_at DESC LIMIT 1")
+            .bind(serial)
+            .fetch_optional(self.pool())
             .await?
-            .into_iter()
-            .find(|s| s.serial == serial))
+            .map(|r| r.try_get("olt"))
+            .transpose()
+            .map_err(Into::into)
     }
 
     /// Saves the states of one poll in one transaction (each replaces the ONU's last one).
