@@ -1,6 +1,7 @@
 //! Finds (or builds) an example program, to run it as n8n would.
 #![allow(dead_code, unreachable_pub)]
 
+pub mod authentik;
 pub mod olt;
 pub mod traccar;
 
@@ -29,8 +30,9 @@ pub fn example(name: &str) -> PathBuf {
     p
 }
 
-/// Runs the example `name` as n8n would: arguments and environment in (every `GENIEACS_*` and
-/// `FRAPPE_*` variable of this process removed first), `stdin` piped, output captured.
+/// Runs the example `name` as n8n would: arguments and environment in (every `GENIEACS_*`,
+/// `FRAPPE_*` and `AUTHENTIK_*` variable of this process removed first), `stdin` piped, output
+/// captured.
 pub fn run(name: &str, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
     use std::io::Write;
     let mut cmd = Command::new(example(name));
@@ -39,7 +41,10 @@ pub fn run(name: &str, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (k, _) in std::env::vars() {
-        if k.starts_with("GENIEACS_") || k.starts_with("FRAPPE_") {
+        if ["GENIEACS_", "FRAPPE_", "AUTHENTIK_"]
+            .iter()
+            .any(|p| k.starts_with(p))
+        {
             cmd.env_remove(k);
         }
     }
