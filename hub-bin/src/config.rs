@@ -280,6 +280,139 @@ pub struct TraccarSettings {
     pub position_throttle: Duration,
 }
 
+/// authentik's admin API (staff accounts), for the invite flow.
+#[derive(Debug, Clone)]
+pub struct AuthentikSettings {
+    /// The server (`https://auth.example.com`; `/api/v3` is added).
+    pub url: String,
+    /// An API token (intent `api`) of a user allowed to manage users and groups.
+    pub token: SecretString,
+    /// Per-request timeout (10 s).
+    pub timeout: Duration,
+}
+
+/// How the SMTP connection is secured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum SmtpSecurity {
+    /// Plain connection upgraded with STARTTLS, which is required (port 587).
+    StartTls,
+    /// TLS from the first byte (port 465).
+    Tls,
+    /// No encryption (a relay on the same host or network; the sandbox).
+    None,
+}
+
+impl SmtpSecurity {
+    /// `starttls` / `tls` / `none`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::StartTls => "starttls",
+            Self::Tls => "tls",
+            Self::None => "none",
+        }
+    }
+
+    fn default_port(self) -> u16 {
+        match self {
+            Self::StartTls => 587,
+            Self::Tls => 465,
+            Self::None => 25,
+        }
+    }
+}
+
+/// The SMTP relay the invite mails go through (Mailjet in production).
+#[derive(Debug, Clone)]
+pub struct SmtpSettings {
+    /// Host name (checked against the certificate).
+    pub host: String,
+    /// Port (587 with STARTTLS, 465 with TLS, 25 without).
+    pub port: u16,
+    /// STARTTLS, TLS or none.
+    pub security: SmtpSecurity,
+    /// `AUTH` user and password (Mailjet: the API key and secret).
+    pub credentials: Option<(String, SecretString)>,
+    /// The sender, `Name <address>` or an address.
+    pub from: String,
+    /// How long one SMTP exchange may take (20 s).
+    pub timeout: Duration,
+}
+
+/// The key that seals temporary passwords while an invite is in progress (32 bytes).
+#[derive(Clone)]
+pub struct InviteKey(pub [u8; 32]);
+
+impl fmt::Debug for InviteKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str("InviteKey([redacted])")
+    }
+}
+
+/// The language of an invite mail.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, serde::Serialize, utoipa::ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Language {
+    /// French.
+    Fr,
+    /// English.
+    En,
+}
+
+impl Language {
+    /// `fr` / `en`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Fr => "fr",
+            Self::En => "en",
+        }
+    }
+
+    /// Parses `fr` / `en` (and `fr-CA`, `en_US`, any case).
+    pub fn parse(raw: &str) -> Option<Self> {
+        let lower = raw.trim().to_ascii_lowercase();
+        match lower.get(..2)? {
+            "fr" if lower.len() == 2 || matches!(lower.as_bytes()[2], b'-' | b'_') => {
+                Some(Self::Fr)
+            }
+            "en" if lower.len() == 2 || matches!(lower.as_bytes()[2], b'-' | b'_') => {
+                Some(Self::En)
+            }
+            _ => None,
+        }
+    }
+}
+
+/// The staff invite flow (`POST /auth/users`).
+#[derive(Debug, Clone)]
+pub struct InviteSettings {
+    /// The authentik groups every invited user joins (the seed's `OPS_GROUPS`; none by default).
+    pub staff_groups: Vec<String>,
+    /// The authentik path of invited users (`users`, authentik's default).
+    pub user_path: String,
+    /// The address the mail tells the user to sign in at.
+    pub login_url: Option<String>,
+    /// The mail's language when the request names none (French).
+    pub language: Language,
+    /// Seals temporary passwords at rest; without it a key is made at start, and an invite
+    /// resumed after a restart gets a new password (the mail carries it).
+    pub key: Option<InviteKey>,
+    /// How long `POST /auth/users` waits for the steps before it answers `202` (8 s).
+    pub wait: Duration,
+}
+
+impl Default for InviteSettings {
+    fn default() -> Self {
+        Self {
+            staff_groups: Vec::new(),
+            user_path: "users".to_owned(),
+            login_url: None,
+            language: Language::Fr,
+            key: None,
+            wait: Duration::from_secs(8),
+        }
+    }
+}
+
 /// Dispatch settings that do not depend on an upstream.
 #[derive(Debug, Clone)]
 pub struct DispatchSettings {
@@ -414,6 +547,12 @@ pub struct Settings {
     pub traccar: Option<TraccarSettings>,
     /// Dispatch (ETAs).
     pub dispatch: DispatchSettings,
+    /// authentik's admin API, when configured.
+    pub authentik: Option<AuthentikSettings>,
+    /// The SMTP relay, when configured.
+    pub smtp: Option<SmtpSettings>,
+    /// The staff invite flow.
+    pub invites: InviteSettings,
     /// How long `/devices/lookup` waits for its sources (8 s, the field app's own limit).
     pub lookup_deadline: Duration,
     /// How long `POST /devices/{serial}/refresh` waits for the modem's session before it
@@ -441,6 +580,9 @@ impl Default for Settings {
             olt: OltSettings::default(),
             traccar: None,
             dispatch: DispatchSettings::default(),
+            authentik: None,
+            smtp: None,
+            invites: InviteSettings::default(),
             lookup_deadline: Duration::from_secs(8),
             refresh_deadline: Duration::from_secs(30),
             log_json: true,
@@ -480,6 +622,12 @@ struct FileConfig {
     traccar: BTreeMap<String, toml::Value>,
     #[serde(default)]
     dispatch: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    authentik: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    smtp: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    invites: BTreeMap<String, toml::Value>,
 }
 
 /// One `[[olts]]` table.
@@ -549,6 +697,9 @@ impl Source<'_> {
             "olt" => &self.file.olt,
             "traccar" => &self.file.traccar,
             "dispatch" => &self.file.dispatch,
+            "authentik" => &self.file.authentik,
+            "smtp" => &self.file.smtp,
+            "invites" => &self.file.invites,
             _ => &self.file.frappe,
         };
         Ok(match table.get(key) {
@@ -838,6 +989,175 @@ fn olt_settings(src: &Source<'_>) -> Result<OltSettings, ConfigError> {
         }
     }
     Ok(o)
+}
+
+fn http_url(var: &str, raw: &str) -> Result<String, ConfigError> {
+    let parsed = url::Url::parse(raw.trim())
+        .map_err(|e| ConfigError::new(var, format!("not a URL: {e}")))?;
+    if !matches!(parsed.scheme(), "http" | "https") {
+        return Err(ConfigError::new(var, "must be an http(s) URL"));
+    }
+    Ok(raw.trim().to_owned())
+}
+
+fn authentik_settings(src: &Source<'_>) -> Result<Option<AuthentikSettings>, ConfigError> {
+    let ak = |var: &str, key: &str| src.section(var, "authentik", key);
+    let Some(url) = ak("AUTHENTIK_URL", "url")? else {
+        return Ok(None);
+    };
+    let url = http_url("AUTHENTIK_URL", &url)?;
+    let token = ak("AUTHENTIK_TOKEN", "token")?.ok_or_else(|| {
+        ConfigError::new(
+            "AUTHENTIK_TOKEN",
+            "AUTHENTIK_URL is set without an API token",
+        )
+    })?;
+    let timeout = match ak("AUTHENTIK_TIMEOUT_SECS", "timeout_secs")? {
+        Some(v) => parse_secs("AUTHENTIK_TIMEOUT_SECS", &v, false)?,
+        None => Duration::from_secs(10),
+    };
+    Ok(Some(AuthentikSettings {
+        url,
+        token: SecretString::from(token.trim().to_owned()),
+        timeout,
+    }))
+}
+
+fn smtp_settings(src: &Source<'_>) -> Result<Option<SmtpSettings>, ConfigError> {
+    let sm = |var: &str, key: &str| src.section(var, "smtp", key);
+    let Some(host) = sm("SMTP_HOST", "host")? else {
+        return Ok(None);
+    };
+    let host = host.trim().to_owned();
+    if host.contains(|c: char| c.is_whitespace() || c == '/' || c == '@') {
+        return Err(ConfigError::new(
+            "SMTP_HOST",
+            "expected a host name or address",
+        ));
+    }
+    let security = match sm("SMTP_SECURITY", "security")? {
+        None => SmtpSecurity::StartTls,
+        Some(v) => match v.trim().to_ascii_lowercase().as_str() {
+            "starttls" => SmtpSecurity::StartTls,
+            "tls" | "ssl" => SmtpSecurity::Tls,
+            "none" => SmtpSecurity::None,
+            _ => {
+                return Err(ConfigError::new(
+                    "SMTP_SECURITY",
+                    "expected starttls, tls or none",
+                ));
+            }
+        },
+    };
+    let port = match sm("SMTP_PORT", "port")? {
+        None => security.default_port(),
+        Some(v) => v
+            .trim()
+            .parse::<u16>()
+            .ok()
+            .filter(|p| *p > 0)
+            .ok_or_else(|| ConfigError::new("SMTP_PORT", "expected a port number"))?,
+    };
+    let credentials = match (
+        sm("SMTP_USERNAME", "username")?,
+        sm("SMTP_PASSWORD", "password")?,
+    ) {
+        (Some(u), Some(p)) => Some((u.trim().to_owned(), SecretString::from(p))),
+        (None, None) => None,
+        (Some(_), None) => {
+            return Err(ConfigError::new(
+                "SMTP_PASSWORD",
+                "SMTP_USERNAME is set without it",
+            ));
+        }
+        (None, Some(_)) => {
+            return Err(ConfigError::new(
+                "SMTP_USERNAME",
+                "SMTP_PASSWORD is set without it",
+            ));
+        }
+    };
+    let from = sm("SMTP_FROM", "from")?
+        .ok_or_else(|| ConfigError::new("SMTP_FROM", "SMTP_HOST is set without a sender"))?;
+    let from = from.trim().to_owned();
+    if from.parse::<lettre::message::Mailbox>().is_err() {
+        return Err(ConfigError::new(
+            "SMTP_FROM",
+            "expected an address or `Name <address>`",
+        ));
+    }
+    let timeout = match sm("SMTP_TIMEOUT_SECS", "timeout_secs")? {
+        Some(v) => parse_secs("SMTP_TIMEOUT_SECS", &v, false)?,
+        None => Duration::from_secs(20),
+    };
+    Ok(Some(SmtpSettings {
+        host,
+        port,
+        security,
+        credentials,
+        from,
+        timeout,
+    }))
+}
+
+fn invite_settings(src: &Source<'_>) -> Result<InviteSettings, ConfigError> {
+    let inv = |var: &str, key: &str| src.section(var, "invites", key);
+    let mut s = InviteSettings::default();
+    if let Some(v) = inv("INVITE_STAFF_GROUPS", "staff_groups")? {
+        s.staff_groups = v
+            .split(',')
+            .map(str::trim)
+            .filter(|g| !g.is_empty())
+            .map(str::to_owned)
+            .collect();
+    }
+    if let Some(v) = inv("INVITE_USER_PATH", "user_path")? {
+        let path = v.trim().trim_matches('/');
+        if path.is_empty() || path.contains(char::is_whitespace) {
+            return Err(ConfigError::new(
+                "INVITE_USER_PATH",
+                "expected an authentik path such as `users` or `staff/ops`",
+            ));
+        }
+        s.user_path = path.to_owned();
+    }
+    if let Some(v) = inv("INVITE_LOGIN_URL", "login_url")? {
+        s.login_url = Some(http_url("INVITE_LOGIN_URL", &v)?);
+    }
+    if let Some(v) = inv("INVITE_LANGUAGE", "language")? {
+        s.language = Language::parse(&v)
+            .ok_or_else(|| ConfigError::new("INVITE_LANGUAGE", "expected fr or en"))?;
+    }
+    if let Some(v) = inv("INVITE_SECRET_KEY", "secret_key")? {
+        s.key = Some(parse_key(&v)?);
+    }
+    if let Some(v) = inv("INVITE_WAIT_SECS", "wait_secs")? {
+        s.wait = parse_secs("INVITE_WAIT_SECS", &v, true)?;
+    }
+    Ok(s)
+}
+
+/// 32 bytes as 64 hex digits or standard base64.
+fn parse_key(raw: &str) -> Result<InviteKey, ConfigError> {
+    use base64::Engine as _;
+    let raw = raw.trim();
+    let bytes = if raw.len() == 64 && raw.bytes().all(|b| b.is_ascii_hexdigit()) {
+        (0..32)
+            .map(|i| u8::from_str_radix(&raw[2 * i..2 * i + 2], 16))
+            .collect::<Result<Vec<u8>, _>>()
+            .ok()
+    } else {
+        base64::engine::general_purpose::STANDARD.decode(raw).ok()
+    };
+    bytes
+        .and_then(|b| <[u8; 32]>::try_from(b).ok())
+        .map(InviteKey)
+        .ok_or_else(|| {
+            ConfigError::new(
+                "INVITE_SECRET_KEY",
+                "expected 32 bytes as 64 hex digits or base64 (`openssl rand -hex 32`)",
+            )
+        })
 }
 
 fn parse_bool(var: &str, raw: &str) -> Result<bool, ConfigError> {
@@ -1352,6 +1672,9 @@ impl Settings {
                     )
                 })?;
         }
+        s.authentik = authentik_settings(&src)?;
+        s.smtp = smtp_settings(&src)?;
+        s.invites = invite_settings(&src)?;
         if let Some(v) = src.env("HUB_LOOKUP_DEADLINE_SECS") {
             s.lookup_deadline = parse_secs("HUB_LOOKUP_DEADLINE_SECS", &v, false)?;
         }
@@ -1449,6 +1772,33 @@ impl Settings {
                 }),
             },
             "dispatch": {"average_speed_kmh": self.dispatch.average_speed_kmh},
+            "authentik": match &self.authentik {
+                None => json!("not configured: set AUTHENTIK_URL and AUTHENTIK_TOKEN"),
+                Some(a) => json!({
+                    "url": a.url,
+                    "token": "[redacted]",
+                    "timeout_secs": a.timeout.as_secs_f64(),
+                }),
+            },
+            "smtp": match &self.smtp {
+                None => json!("not configured: set SMTP_HOST and SMTP_FROM"),
+                Some(m) => json!({
+                    "host": m.host,
+                    "port": m.port,
+                    "security": m.security.as_str(),
+                    "credentials": m.credentials.as_ref().map(|(user, _)| json!({"username": user, "password": "[redacted]"})),
+                    "from": m.from,
+                    "timeout_secs": m.timeout.as_secs_f64(),
+                }),
+            },
+            "invites": {
+                "staff_groups": self.invites.staff_groups,
+                "user_path": self.invites.user_path,
+                "login_url": self.invites.login_url,
+                "language": self.invites.language.as_str(),
+                "secret_key": if self.invites.key.is_some() { "[redacted]" } else { "none: a key is made at start" },
+                "wait_secs": self.invites.wait.as_secs_f64(),
+            },
             "lookup_deadline_secs": self.lookup_deadline.as_secs_f64(),
             "refresh_deadline_secs": self.refresh_deadline.as_secs_f64(),
             "log_format": if self.log_json { "json" } else { "text" },
@@ -1514,12 +1864,20 @@ mod tests {
             ("OLT_OUTAGE_MIN_ONUS", "1"),
             ("TRACCAR_URL", "traccar:8082"),
             ("DISPATCH_AVERAGE_SPEED_KMH", "0"),
+            ("AUTHENTIK_URL", "auth.example.com"),
+            ("SMTP_HOST", "mail host"),
+            ("INVITE_LANGUAGE", "de"),
+            ("INVITE_SECRET_KEY", "too-short-secret"),
         ] {
             let err = load(&[(var, value)], None).unwrap_err();
             assert_eq!(err.var, var, "{err}");
             if matches!(
                 var,
-                "HUB_PROXY_SECRET" | "HUB_SERVICE_TOKENS" | "FRAPPE_WEBHOOK_SECRETS" | "OLTS"
+                "HUB_PROXY_SECRET"
+                    | "HUB_SERVICE_TOKENS"
+                    | "FRAPPE_WEBHOOK_SECRETS"
+                    | "OLTS"
+                    | "INVITE_SECRET_KEY"
             ) {
                 assert!(
                     !err.to_string().contains(value),

@@ -8,6 +8,7 @@ pub mod dispatch;
 pub mod erpnext;
 pub mod error;
 pub mod geo;
+pub mod invites;
 pub mod olt;
 pub mod routes;
 pub mod sandbox;
@@ -110,6 +111,7 @@ pub async fn build_state(
             Some(b.build()?)
         }
     };
+    let invites = invites::Invites::from_settings(&settings)?.map(Arc::new);
     let (_, doc) = routes::api();
     let routes = RouteTable::from_openapi(&doc).map_err(anyhow::Error::msg)?;
     Ok(AppState {
@@ -121,6 +123,8 @@ pub async fn build_state(
         tplink,
         olts,
         traccar,
+        invites,
+        sandbox_mail: None,
         sandbox_olts: None,
         instance: Arc::from(format!(
             "hub-{}-{}",
@@ -185,6 +189,12 @@ impl Application {
     /// Hands the sandbox's fake OLTs to `/sandbox/olts/...` (`serve --sandbox`).
     pub fn with_sandbox_olts(mut self, olts: Arc<sandbox::olts::SandboxOlts>) -> Self {
         self.state.sandbox_olts = Some(olts);
+        self
+    }
+
+    /// Hands the sandbox's SMTP sink to `/sandbox/mail` (`serve --sandbox`).
+    pub fn with_sandbox_mail(mut self, mail: Arc<sandbox::mail::MailSink>) -> Self {
+        self.state.sandbox_mail = Some(mail);
         self
     }
 

@@ -127,7 +127,9 @@ async fn serve(settings: hub::config::Settings, sandbox: bool) -> anyhow::Result
     let header = settings.auth.proxy_secret_header.clone();
     let mut app = hub::Application::build(settings).await?;
     if let Some(sb) = &simulators {
-        app = app.with_sandbox_olts(sb.olts.clone());
+        app = app
+            .with_sandbox_olts(sb.olts.clone())
+            .with_sandbox_mail(sb.mail.clone());
     }
     let addr = app.local_addr()?;
     match &simulators {

@@ -45,6 +45,10 @@ pub struct AppState {
     pub olts: Option<crate::olt::Fleet>,
     /// Traccar, when configured.
     pub traccar: Option<traccar_client::Client>,
+    /// The staff invite flow, when authentik and SMTP are configured.
+    pub invites: Option<Arc<crate::invites::Invites>>,
+    /// The sandbox's SMTP sink (`hub serve --sandbox` only), which `/sandbox/mail` lists.
+    pub sandbox_mail: Option<Arc<crate::sandbox::mail::MailSink>>,
     /// The sandbox's fake OLTs (`hub serve --sandbox` only), which `/sandbox/olts/...` drives.
     pub sandbox_olts: Option<Arc<crate::sandbox::olts::SandboxOlts>>,
     /// This instance's name (`hub-<pid>-<random>`): the holder of the leases it takes.
@@ -95,6 +99,16 @@ impl AppState {
         self.traccar
             .as_ref()
             .ok_or_else(|| AppError::not_configured("traccar", &["TRACCAR_URL", "TRACCAR_TOKEN"]))
+    }
+
+    /// The invite flow, or the 503 that says what to configure.
+    pub fn invites(&self) -> Result<&crate::invites::Invites, AppError> {
+        self.invites.as_deref().ok_or_else(|| {
+            AppError::not_configured(
+                "invites",
+                &["AUTHENTIK_URL", "AUTHENTIK_TOKEN", "SMTP_HOST", "SMTP_FROM"],
+            )
+        })
     }
 
     /// The ERPNext client, or the 503 that says what to configure.

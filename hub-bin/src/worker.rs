@@ -68,6 +68,7 @@ async fn handle_outbox(state: &AppState, msg: &Claimed) -> Outcome {
                 .map(drop)
                 .map_err(transient)
         }
+        other if other.starts_with("invite.") => crate::invites::run_step(state, msg).await,
         other => Err((true, format!("no handler for outbox kind {other:?}"))),
     }
 }
@@ -113,11 +114,13 @@ async fn run(
                             settings.max_attempts
                         };
                         let res = queue.fail(&msg, &reason, max, settings.backoff).await;
-                        let outcome = if matches!(res, Ok(true)) {
-                            "dead"
-                        } else {
-                            "retry"
-                        };
+                        let dead = matches!(res, Ok(true));
+                        let outcome = if dead { "dead" } else { "retry" };
+                        if queue.kind() == crate::store::QueueKind::Outbox
+                            && msg.source.starts_with("invite.")
+                        {
+                            crate::invites::step_failed(&state, &msg, &reason, dead).await;
+                        }
                         metrics::counter!("hub_queue_processed_total", "queue" => name, "outcome" => outcome).increment(1);
                         tracing::warn!(queue = name, id = msg.id, source = %msg.source, attempts = msg.attempts, outcome, error = %reason, "message failed");
                         res.map(drop)

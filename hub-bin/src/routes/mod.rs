@@ -6,6 +6,7 @@ pub mod device_actions;
 pub mod devices;
 pub mod events;
 pub mod health;
+pub mod invites;
 pub mod olts;
 pub mod traccar;
 pub mod webhooks;
@@ -79,6 +80,11 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(traccar::devices))
         .routes(routes!(traccar::latest_positions))
         .routes(routes!(traccar::eta))
+        .routes(routes!(invites::invite))
+        .routes(routes!(invites::list_invites))
+        .routes(routes!(invites::get_invite))
+        .routes(routes!(invites::resume))
+        .routes(routes!(invites::sandbox_mail))
         .routes(routes!(events::events))
         .routes(routes!(webhooks::frappe))
         .split_for_parts()

@@ -14,6 +14,7 @@ use frappe_client::testkit::FakeFrappe;
 use genieacs_client::testkit::FakeNbi;
 use secrecy::{ExposeSecret, SecretString};
 
+pub mod mail;
 pub mod olts;
 
 use crate::auth::{Capability, ServiceToken};
@@ -33,6 +34,10 @@ pub struct Sandbox {
     pub olts: std::sync::Arc<olts::SandboxOlts>,
     /// The fake Traccar: one device per Technician, driving between their home and their jobs.
     pub traccar: traccar_client::testkit::FakeTraccar,
+    /// The fake authentik (staff accounts), with the staff group [`STAFF_GROUP`].
+    pub authentik: authentik_admin::testkit::FakeAuthentik,
+    /// The SMTP sink the invite mails go to (`GET /sandbox/mail`).
+    pub mail: std::sync::Arc<mail::MailSink>,
     /// The proxy secret staff requests must carry.
     pub proxy_secret: String,
     /// A service token with every capability.
@@ -56,6 +61,8 @@ pub(crate) fn random_hex(bytes: usize) -> String {
 
 /// The staff group the sandbox's dispatchers are in.
 pub const DISPATCH_GROUP: &str = "Gigafibre Dispatch";
+/// The authentik group every invited staff member joins in the sandbox.
+pub const STAFF_GROUP: &str = "Gigafibre Ops";
 /// The staff group with every capability.
 pub const ADMIN_GROUP: &str = "Hub Admins";
 
@@ -264,7 +271,16 @@ pub async fn prepare(mut settings: Settings) -> anyhow::Result<(Settings, Sandbo
     let routers = routers_for(&frappe, &genieacs).await?;
     let olts = std::sync::Arc::new(olts::SandboxOlts::start(&frappe).await?);
     let traccar = traccar_for(&frappe, Duration::from_secs(5)).await?;
+    let authentik = authentik_admin::testkit::FakeAuthentik::start().await?;
+    authentik
+        .client()?
+        .groups()
+        .create(&authentik_admin::NewGroup::new(STAFF_GROUP))
+        .await?;
+    let mail = std::sync::Arc::new(mail::MailSink::start().await?);
     let sandbox = Sandbox {
+        authentik,
+        mail,
         genieacs,
         routers,
         olts,
@@ -325,6 +341,21 @@ pub async fn prepare(mut settings: Settings) -> anyhow::Result<(Settings, Sandbo
         live: true,
         position_throttle: Duration::from_secs(10),
     });
+    settings.authentik = Some(crate::config::AuthentikSettings {
+        url: sandbox.authentik.url().to_string(),
+        token: SecretString::from(authentik_admin::testkit::FAKE_TOKEN.to_owned()),
+        timeout: Duration::from_secs(5),
+    });
+    settings.smtp = Some(crate::config::SmtpSettings {
+        host: sandbox.mail.addr().ip().to_string(),
+        port: sandbox.mail.addr().port(),
+        security: crate::config::SmtpSecurity::None,
+        credentials: None,
+        from: "Gigafibre sandbox <noreply@sandbox.example>".to_owned(),
+        timeout: Duration::from_secs(5),
+    });
+    settings.invites.staff_groups = vec![STAFF_GROUP.to_owned()];
+    settings.invites.login_url = Some("https://erp.example.com/ops/".to_owned());
     Ok((settings, sandbox))
 }
 
@@ -376,6 +407,12 @@ pub fn instructions(addr: SocketAddr, sandbox: &Sandbox, header: &str) -> String
         "  Traccar (fake: the technicians driving between their jobs): {}",
         sandbox.traccar.url()
     );
+    let _ = writeln!(
+        out,
+        "  authentik (fake, staff group {STAFF_GROUP:?}): {}",
+        sandbox.authentik.url()
+    );
+    let _ = writeln!(out, "  SMTP sink (invite mails): {}", sandbox.mail.addr());
     let _ = writeln!(out, "  store: SQLite in memory");
     let _ = writeln!(out);
     let _ = writeln!(
@@ -474,6 +511,21 @@ pub fn instructions(addr: SocketAddr, sandbox: &Sandbox, header: &str) -> String
                 "curl -s http://{host}/dispatch/jobs/{job}/eta -H 'Authorization: Bearer {token}'"
             );
         }
+    }
+    {
+        let token = &sandbox.service_token;
+        let _ = writeln!(
+            out,
+            "# invite a staff member (authentik user, ERPNext user, mail with a temporary password), then read the mail:"
+        );
+        let _ = writeln!(
+            out,
+            "curl -s -X POST http://{host}/auth/users -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' -d '{{\"email\":\"jeanne.tremblay@example.com\",\"name\":\"Jeanne Tremblay\"}}'"
+        );
+        let _ = writeln!(
+            out,
+            "curl -s http://{host}/sandbox/mail -H 'Authorization: Bearer {token}'"
+        );
     }
     let _ = writeln!(out, "# as a script, with the service token:");
     let _ = writeln!(

@@ -102,6 +102,28 @@ CREATE TABLE onu_states (
 CREATE INDEX onu_states_port ON onu_states (olt, pon_port);
 ";
 
+/// The third schema (the same on both backends): staff invites. The temporary password is kept
+/// only sealed (AES-256-GCM, base64) and only until the invite is complete.
+const SCHEMA_3: &str = "CREATE TABLE invites (
+    id TEXT PRIMARY KEY,
+    email_key TEXT NOT NULL UNIQUE,
+    email TEXT NOT NULL,
+    full_name TEXT NOT NULL,
+    language TEXT NOT NULL,
+    requested_by TEXT NOT NULL,
+    created_at BIGINT NOT NULL,
+    updated_at BIGINT NOT NULL,
+    status TEXT NOT NULL,
+    step TEXT NOT NULL,
+    username TEXT,
+    authentik_pk BIGINT,
+    erpnext_user TEXT,
+    mail_sent_at BIGINT,
+    sealed_password TEXT,
+    last_error TEXT
+);
+";
+
 /// Applies the migrations the database has not seen yet.
 pub(super) async fn run(pool: &AnyPool, backend: Backend) -> StoreResult<()> {
     let first = match backend {
@@ -121,6 +143,13 @@ pub(super) async fn run(pool: &AnyPool, backend: Backend) -> StoreResult<()> {
             Cow::Borrowed("leases, onu_states"),
             MigrationType::Simple,
             SqlStr::from_static(SCHEMA_2),
+            false,
+        ),
+        Migration::new(
+            3,
+            Cow::Borrowed("invites"),
+            MigrationType::Simple,
+            SqlStr::from_static(SCHEMA_3),
             false,
         ),
     ]);

@@ -6,6 +6,7 @@
 //! What it keeps: the event log behind SSE replay, the webhook inbox, the outbox, and named
 //! watermarks. Times are milliseconds since the Unix epoch.
 
+mod invites;
 mod migrations;
 mod onus;
 mod queue;
@@ -17,6 +18,7 @@ use serde_json::Value;
 use sqlx::any::{AnyPoolOptions, AnyRow};
 use sqlx::{AnyPool, Row};
 
+pub use self::invites::{Invite, InviteStatus, InviteStep, NewInvite};
 pub use self::onus::OnuState;
 pub use self::queue::{Claimed, DeadLetter, EnqueueOutcome, Queue, QueueKind};
 use crate::config::DatabaseUrl;

@@ -24,9 +24,20 @@ impl Drop for Proc {
 
 fn clean_env(cmd: &mut Command) -> &mut Command {
     for (k, _) in std::env::vars() {
-        if ["HUB_", "FRAPPE_", "GENIEACS_", "TPLINK_", "OLT"]
-            .iter()
-            .any(|p| k.starts_with(p))
+        if [
+            "HUB_",
+            "FRAPPE_",
+            "GENIEACS_",
+            "TPLINK_",
+            "OLT",
+            "TRACCAR_",
+            "DISPATCH_",
+            "AUTHENTIK_",
+            "SMTP_",
+            "INVITE_",
+        ]
+        .iter()
+        .any(|p| k.starts_with(p))
         {
             cmd.env_remove(k);
         }
@@ -97,6 +108,14 @@ fn config_check_prints_the_effective_settings_with_secrets_redacted() {
             "OLTS",
             "OLT-MTL-01=snmp://olt-community-77@10.20.0.2?vendor=huawei-ma5800,OLT-LGL-01=snmpv3://noc:v3-auth-pass-99@10.20.0.3:1161?auth=sha256&priv=aes128&privpass=v3-priv-pass-88",
         )
+        .env("AUTHENTIK_URL", "https://auth.example.com")
+        .env("AUTHENTIK_TOKEN", "authentik-token-secret-5")
+        .env("SMTP_HOST", "in-v3.mailjet.com")
+        .env("SMTP_USERNAME", "mailjet-api-key")
+        .env("SMTP_PASSWORD", "mailjet-secret-6")
+        .env("SMTP_FROM", "Gigafibre <noreply@gigafibre.ca>")
+        .env("INVITE_STAFF_GROUPS", "Gigafibre Ops, Gigafibre Dispatch")
+        .env("INVITE_SECRET_KEY", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
         .output()
         .unwrap();
     assert_eq!(
@@ -115,6 +134,9 @@ fn config_check_prints_the_effective_settings_with_secrets_redacted() {
         "olt-community-77",
         "v3-auth-pass-99",
         "v3-priv-pass-88",
+        "authentik-token-secret-5",
+        "mailjet-secret-6",
+        "0123456789abcdef",
         &token_hash,
     ] {
         assert!(!text.contains(secret), "{secret} leaked: {text}");
