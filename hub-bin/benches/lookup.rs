@@ -11,76 +11,13 @@
 //! `cargo bench -p hub --bench lookup` runs 200 lookups per case; under `cargo test` a smoke
 //! run of 5 checks that it works.
 
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
-
+use common::{line, start_hub, timed};
 use frappe_client::Filter;
 use frappe_client::testkit::FakeFrappe;
 
-const HUB: &str = env!("CARGO_BIN_EXE_hub");
+mod common;
+
 const PROXY_SECRET: &str = "bench-proxy-secret-0123456789";
-
-struct Hub(Child);
-
-impl Drop for Hub {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
-}
-
-fn percentiles(mut ms: Vec<f64>) -> (f64, f64) {
-    ms.sort_by(f64::total_cmp);
-    let at = |p: f64| ms[((ms.len() as f64 * p).ceil() as usize).clamp(1, ms.len()) - 1];
-    (at(0.50), at(0.99))
-}
-
-/// Times `n` calls of `f`, `concurrency` at a time; ms per call.
-async fn timed<F, Fut>(n: usize, concurrency: usize, f: F) -> Vec<f64>
-where
-    F: Fn() -> Fut + Clone + Send + 'static,
-    Fut: std::future::Future<Output = bool> + Send,
-{
-    let mut out = Vec::with_capacity(n);
-    let mut workers = Vec::new();
-    for w in 0..concurrency {
-        let f = f.clone();
-        let share = n / concurrency + usize::from(w < n % concurrency);
-        workers.push(tokio::spawn(async move {
-            let mut v = Vec::with_capacity(share);
-            for _ in 0..share {
-                let t = Instant::now();
-                assert!(f().await, "a request failed");
-                v.push(t.elapsed().as_secs_f64() * 1e3);
-            }
-            v
-        }));
-    }
-    for w in workers {
-        out.extend(w.await.expect("worker"));
-    }
-    out
-}
-
-fn line(label: &str, v: Vec<f64>, base: Option<(f64, f64)>) -> (f64, f64) {
-    let (p50, p99) = percentiles(v);
-    match base {
-        Some((b50, b99)) => println!(
-            "  {label:<44} p50 {p50:7.2} ms  p99 {p99:7.2} ms   ({:.1}x / {:.1}x)",
-            p50 / b50,
-            p99 / b99
-        ),
-        None => println!("  {label:<44} p50 {p50:7.2} ms  p99 {p99:7.2} ms"),
-    }
-    (p50, p99)
-}
 
 fn main() {
     let full = std::env::args().any(|a| a == "--bench");
@@ -103,53 +40,33 @@ fn main() {
             .expect("emulated routers");
         let dir = std::env::temp_dir().join(format!("hub-lookup-bench-{}", std::process::id()));
         let _ = std::fs::create_dir_all(&dir);
-        let start = |name: &str, extra: &[(&str, String)]| {
-            let port = free_port();
-            let mut cmd = Command::new(HUB);
-            for (k, _) in std::env::vars() {
-                if ["HUB_", "FRAPPE_", "GENIEACS_", "TPLINK_", "OLT"]
-                    .iter()
-                    .any(|p| k.starts_with(p))
-                {
-                    cmd.env_remove(k);
-                }
-            }
-            cmd.args(["serve", "--listen", &format!("127.0.0.1:{port}")])
-                .env(
+        let env = |name: &str, extra: &[(&'static str, String)]| -> Vec<(&'static str, String)> {
+            let mut env = vec![
+                (
                     "HUB_DATABASE_URL",
                     format!("sqlite://{}/{name}.db", dir.display()),
-                )
-                .env("HUB_PROXY_SECRET", PROXY_SECRET)
-                .env("HUB_GROUP_CAPABILITIES", "Ops=devices:read")
-                .env("FRAPPE_URL", frappe.url().as_str())
-                .env("FRAPPE_API_KEY", frappe.api_key())
-                .env("FRAPPE_API_SECRET", frappe.api_secret())
-                .env("GENIEACS_URL", nbi.url().as_str())
-                .env("RUST_LOG", "error")
-                .envs(extra.iter().map(|(k, v)| (*k, v.as_str())))
-                .stdout(Stdio::null())
-                .stderr(Stdio::null());
-            let child = cmd.spawn().expect("start the hub binary");
-            (Hub(child), format!("http://127.0.0.1:{port}"))
+                ),
+                ("HUB_PROXY_SECRET", PROXY_SECRET.to_owned()),
+                ("HUB_GROUP_CAPABILITIES", "Ops=devices:read".to_owned()),
+                ("FRAPPE_URL", frappe.url().to_string()),
+                ("FRAPPE_API_KEY", frappe.api_key().to_owned()),
+                ("FRAPPE_API_SECRET", frappe.api_secret().to_owned()),
+                ("GENIEACS_URL", nbi.url().to_string()),
+            ];
+            env.extend(extra.iter().cloned());
+            env
         };
-        let (_hub, base) = start("plain", &[]);
+        let (_hub, base) = start_hub(&env("plain", &[])).await;
         // The same hub reading the TP-Link routers' own view in-process.
-        let (_hub_routers, base_routers) = start(
+        let (_hub_routers, base_routers) = start_hub(&env(
             "routers",
             &[
                 ("TPLINK_DIRECT", "true".to_owned()),
                 ("TPLINK_ROUTER_PORT", routers.port.to_string()),
             ],
-        );
+        ))
+        .await;
         let http = reqwest::Client::new();
-        for b in [&base, &base_routers] {
-            for _ in 0..400 {
-                if http.get(format!("{b}/healthz")).send().await.is_ok() {
-                    break;
-                }
-                tokio::time::sleep(Duration::from_millis(25)).await;
-            }
-        }
         let get = {
             let http = http.clone();
             move |path: String| {
@@ -179,7 +96,7 @@ fn main() {
             .expect("genieacs client");
         let direct = {
             let serial = serial.clone();
-            move || {
+            move |_| {
                 let (erp, acs, serial) = (erp.clone(), acs.clone(), serial.clone());
                 async move {
                     let docs = erp.doctype("Service Equipment");
@@ -204,7 +121,7 @@ fn main() {
             get(lookup_routers.clone()).await,
             "the lookup with routers answers"
         );
-        assert!(direct().await);
+        assert!(direct(0).await);
         println!(
             "hub lookup benchmark ({}): {n} requests per case, serial {serial}",
             if full { "full" } else { "smoke" }
@@ -215,7 +132,7 @@ fn main() {
                 let (get, u) = (get.clone(), healthz.clone());
                 line(
                     "GET /healthz (HTTP floor)",
-                    timed(n, conc, move || get(u.clone())).await,
+                    timed(n, conc, move |_| get(u.clone())).await,
                     None,
                 )
             };
@@ -225,13 +142,13 @@ fn main() {
                 None,
             );
             let (get2, u) = (get.clone(), lookup.clone());
-            let v = timed(n, conc, move || get2(u.clone())).await;
+            let v = timed(n, conc, move |_| get2(u.clone())).await;
             line("GET /devices/lookup vs upstream floor", v.clone(), Some(d));
             let plain = line("GET /devices/lookup vs HTTP floor", v, Some(h));
             let (get2, u) = (get.clone(), lookup_routers.clone());
             line(
                 "+ the router's view, in-process, vs without",
-                timed(n, conc, move || get2(u.clone())).await,
+                timed(n, conc, move |_| get2(u.clone())).await,
                 Some(plain),
             );
         }

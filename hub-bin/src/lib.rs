@@ -136,6 +136,7 @@ pub async fn build_state(
         metrics: telemetry::metrics_handle(),
         inbox_wake: Arc::new(Notify::new()),
         outbox_wake: Arc::new(Notify::new()),
+        invite_changed: Arc::new(Notify::new()),
         readiness: Arc::new(Mutex::new(ReadinessCache::default())),
         shutdown,
     })

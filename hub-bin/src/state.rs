@@ -63,6 +63,8 @@ pub struct AppState {
     pub inbox_wake: Arc<Notify>,
     /// Wakes the outbox workers when a write is queued.
     pub outbox_wake: Arc<Notify>,
+    /// Wakes the requests waiting for an invite when one of its steps ends (this instance).
+    pub invite_changed: Arc<Notify>,
     /// Cached upstream readiness.
     pub readiness: Arc<Mutex<ReadinessCache>>,
     /// Turns true when the hub shuts down (SSE streams end, workers stop).

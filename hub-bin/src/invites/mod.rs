@@ -136,6 +136,12 @@ fn ak_error(what: &str) -> impl Fn(authentik_admin::Error) -> (bool, String) + '
 
 /// Runs the step of an `invite.*` outbox message.
 pub async fn run_step(state: &AppState, msg: &Claimed) -> StepOutcome {
+    let outcome = step(state, msg).await;
+    state.invite_changed.notify_waiters();
+    outcome
+}
+
+async fn step(state: &AppState, msg: &Claimed) -> StepOutcome {
     let step = InviteStep::from_outbox_source(&msg.source)
         .ok_or_else(|| permanent(format!("no invite step {:?}", msg.source)))?;
     let id = msg.delivery_key.as_str();
@@ -409,6 +415,7 @@ pub async fn step_failed(state: &AppState, msg: &Claimed, reason: &str, dead: bo
     if let Err(e) = state.store.invite_error(id, reason, dead).await {
         tracing::warn!(invite = id, error = %e, "the invite's failure was not recorded");
     }
+    state.invite_changed.notify_waiters();
     if !dead {
         return;
     }

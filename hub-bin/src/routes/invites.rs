@@ -191,20 +191,26 @@ fn checked_name(raw: &str) -> Result<String, AppError> {
     Ok(name)
 }
 
-/// Waits (at most `wait`) for the invite to be complete or failed.
+/// Waits (at most `wait`) for the invite to be complete or failed: woken when a step ends on
+/// this instance, and looking again every 250 ms for steps another instance ran.
 async fn settled(state: &AppState, id: &str, wait: Duration) -> Result<Invite, AppError> {
     let until = Instant::now() + wait;
     loop {
+        let changed = state.invite_changed.notified();
         let invite = state
             .store
             .invite(id)
             .await
             .map_err(AppError::internal)?
             .ok_or_else(|| AppError::not_found(format!("no invite {id}")))?;
-        if invite.status != InviteStatus::Pending || Instant::now() >= until {
+        let left = until.saturating_duration_since(Instant::now());
+        if invite.status != InviteStatus::Pending || left.is_zero() {
             return Ok(invite);
         }
-        tokio::time::sleep(Duration::from_millis(50)).await;
+        tokio::select! {
+            () = changed => {}
+            () = tokio::time::sleep(left.min(Duration::from_millis(250))) => {}
+        }
     }
 }
 
