@@ -2056,4 +2056,97 @@ v3 = { user = "noc", auth_protocol = "sha1", auth_password = "a-pass", priv_prot
             assert_eq!(load(vars, None).unwrap_err().var, var, "{vars:?}");
         }
     }
+
+    #[test]
+    fn the_invite_flow_reads_authentik_smtp_and_its_own_settings() {
+        let s = load(&[], None).unwrap();
+        assert!(
+            s.authentik.is_none() && s.smtp.is_none(),
+            "off unless configured"
+        );
+        assert_eq!(s.invites.language, Language::Fr);
+        assert_eq!(s.invites.user_path, "users");
+        let s = load(
+            &[
+                ("AUTHENTIK_URL", "https://auth.example.com"),
+                ("AUTHENTIK_TOKEN", "ak-token-secret"),
+                ("SMTP_HOST", "in-v3.mailjet.com"),
+                ("SMTP_SECURITY", "TLS"),
+                ("SMTP_USERNAME", "key"),
+                ("SMTP_PASSWORD", "smtp-secret-pass"),
+                ("SMTP_FROM", "Gigafibre <noreply@gigafibre.ca>"),
+                ("INVITE_STAFF_GROUPS", "Ops, Dispatch,,"),
+                ("INVITE_USER_PATH", "/staff/ops/"),
+                ("INVITE_LANGUAGE", "en-CA"),
+                (
+                    "INVITE_SECRET_KEY",
+                    "AAECAwQFBgcICQoLDA0ODxAREhMUFRYXGBkaGxwdHh8=",
+                ),
+                ("INVITE_WAIT_SECS", "0"),
+            ],
+            None,
+        )
+        .unwrap();
+        let m = s.smtp.as_ref().unwrap();
+        assert_eq!(
+            (m.security, m.port),
+            (SmtpSecurity::Tls, 465),
+            "TLS defaults to 465"
+        );
+        assert_eq!(m.credentials.as_ref().unwrap().0, "key");
+        assert_eq!(s.invites.staff_groups, ["Ops", "Dispatch"]);
+        assert_eq!(s.invites.user_path, "staff/ops");
+        assert_eq!(s.invites.language, Language::En);
+        assert_eq!(s.invites.key.as_ref().unwrap().0[31], 31, "base64 key");
+        assert_eq!(s.invites.wait, Duration::ZERO);
+        let text = s.to_string();
+        for secret in ["ak-token-secret", "smtp-secret-pass", "AAECAwQF"] {
+            assert!(!text.contains(secret), "{secret} leaked: {text}");
+        }
+        let hex = "00".repeat(31) + "ff";
+        let s = load(
+            &[
+                ("SMTP_HOST", "relay"),
+                ("SMTP_FROM", "noreply@gigafibre.ca"),
+                ("INVITE_SECRET_KEY", hex.as_str()),
+            ],
+            None,
+        )
+        .unwrap();
+        let m = s.smtp.unwrap();
+        assert_eq!(
+            (m.security, m.port),
+            (SmtpSecurity::StartTls, 587),
+            "the default"
+        );
+        assert_eq!(s.invites.key.unwrap().0[31], 0xff, "hex key");
+        for (vars, var) in [
+            (&[("AUTHENTIK_URL", "https://a")][..], "AUTHENTIK_TOKEN"),
+            (&[("SMTP_HOST", "relay")][..], "SMTP_FROM"),
+            (
+                &[("SMTP_HOST", "relay"), ("SMTP_FROM", "not an address")][..],
+                "SMTP_FROM",
+            ),
+            (
+                &[
+                    ("SMTP_HOST", "relay"),
+                    ("SMTP_FROM", "a@b.c"),
+                    ("SMTP_USERNAME", "u"),
+                ][..],
+                "SMTP_PASSWORD",
+            ),
+            (
+                &[
+                    ("SMTP_HOST", "relay"),
+                    ("SMTP_FROM", "a@b.c"),
+                    ("SMTP_PORT", "0"),
+                ][..],
+                "SMTP_PORT",
+            ),
+            (&[("INVITE_USER_PATH", "/")][..], "INVITE_USER_PATH"),
+            (&[("INVITE_LOGIN_URL", "erp/ops")][..], "INVITE_LOGIN_URL"),
+        ] {
+            assert_eq!(load(vars, None).unwrap_err().var, var, "{vars:?}");
+        }
+    }
 }

@@ -21,6 +21,8 @@ pub struct ReadinessCache {
     pub genieacs: Option<(Instant, Result<String, String>)>,
     /// The same for the TP-Link bridge.
     pub tplink: Option<(Instant, Result<String, String>)>,
+    /// The same for the invite flow (authentik and the SMTP relay).
+    pub invites: Option<(Instant, Result<String, String>)>,
 }
 
 /// How long a readiness answer is reused.

@@ -126,6 +126,15 @@ impl Mailer {
         Ok((subject.trim().to_owned(), format!("{}\n", body.trim())))
     }
 
+    /// Connects to the relay (with `AUTH` when configured) and leaves: `/readyz`'s probe.
+    pub async fn check(&self) -> Result<(), String> {
+        match self.transport.test_connection().await {
+            Ok(true) => Ok(()),
+            Ok(false) => Err("the SMTP relay does not answer".to_owned()),
+            Err(e) => Err(format!("the SMTP relay: {e}")),
+        }
+    }
+
     /// Sends an invite mail.
     pub async fn send(&self, mail: &InviteMail<'_>) -> Result<(), MailError> {
         let (subject, body) = self.render(mail)?;

@@ -87,6 +87,38 @@ impl Invites {
         &self.settings
     }
 
+    /// `/readyz`'s probe: authentik accepts the token and has the staff groups; the SMTP relay
+    /// answers (and accepts the credentials).
+    pub async fn ready(&self) -> Result<String, String> {
+        let groups = self.authentik.groups();
+        let mut missing = Vec::new();
+        for name in &self.settings.staff_groups {
+            match groups.find_by_name(name).await {
+                Ok(Some(_)) => {}
+                Ok(None) => missing.push(name.as_str()),
+                Err(e) => return Err(format!("authentik: {e}")),
+            }
+        }
+        if self.settings.staff_groups.is_empty() {
+            self.authentik
+                .users()
+                .find_by_username("hub-readiness-probe")
+                .await
+                .map_err(|e| format!("authentik: {e}"))?;
+        }
+        if !missing.is_empty() {
+            return Err(format!(
+                "authentik has no group {} (INVITE_STAFF_GROUPS)",
+                missing.join(", ")
+            ));
+        }
+        self.mailer.check().await?;
+        Ok(format!(
+            "authentik answers ({} staff groups found), the SMTP relay answers",
+            self.settings.staff_groups.len()
+        ))
+    }
+
     /// Seals a password for the invite `id`.
     pub fn seal(&self, id: &str, password: &SecretString) -> Result<String, seal::Unreadable> {
         seal::seal(&self.key, id, password)

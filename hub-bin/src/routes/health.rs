@@ -29,7 +29,8 @@ pub struct Health {
 /// One dependency's readiness.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Check {
-    /// `ok`, `failing` or `not_configured`.
+    /// `ok`, `failing`, `degraded` (failing, but only resumable background work needs it: the
+    /// hub stays ready) or `not_configured`.
     pub status: &'static str,
     /// What it said, or what to do about it.
     pub detail: String,
@@ -51,6 +52,9 @@ pub struct Readiness {
     /// The OLTs, from their last polls: failing only when every OLT's last poll failed (one
     /// OLT down is an alert, not a reason to take the hub out of service).
     pub olts: Check,
+    /// The staff invite flow: authentik (token, staff groups) and the SMTP relay. `degraded`
+    /// rather than `failing`: invites resume when it is back, nothing else needs it.
+    pub invites: Check,
 }
 
 async fn olt_check(state: &AppState, fleet: &crate::olt::Fleet) -> Check {
@@ -196,6 +200,19 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         },
         Some(fleet) => olt_check(&state, fleet).await,
     };
+    let invites = match &state.invites {
+        None => Check {
+            status: "not_configured",
+            detail: "set AUTHENTIK_URL, AUTHENTIK_TOKEN, SMTP_HOST and SMTP_FROM".to_owned(),
+        },
+        Some(flow) => {
+            let mut c = cached_check(&state, |c| &mut c.invites, flow.ready()).await;
+            if c.status == "failing" {
+                c.status = "degraded";
+            }
+            c
+        }
+    };
     let ready = store.status == "ok"
         && [&erpnext, &genieacs, &tplink, &olts]
             .iter()
@@ -207,6 +224,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         genieacs,
         tplink,
         olts,
+        invites,
     };
     let status = if ready {
         StatusCode::OK

@@ -688,3 +688,118 @@ async fn the_sandbox_invites_through_its_fake_authentik_and_mail_sink() {
     );
     running.stop().await;
 }
+
+#[tokio::test]
+async fn readiness_names_the_invite_flow_and_its_failures_do_not_take_the_hub_down() {
+    let mut smtp = SmtpServer::start(Some(("mailjet-key", "mailjet-secret")));
+    let ak = authentik_on(None).await;
+    let erp = FakeFrappe::start().await.unwrap();
+    let s = invite_settings(
+        Db::Sqlite,
+        &erp,
+        ak.url().as_str(),
+        &smtp,
+        Duration::from_secs(5),
+    )
+    .await;
+    let t = spawn_settings(s, erp).await;
+    let r = t.http.get(t.at("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["invites"]["status"], "ok", "{body}");
+    // A staff group that does not exist, and a relay that is down: degraded, still ready.
+    let erp = FakeFrappe::start().await.unwrap();
+    let mut s = invite_settings(
+        Db::Sqlite,
+        &erp,
+        ak.url().as_str(),
+        &smtp,
+        Duration::from_secs(5),
+    )
+    .await;
+    s.invites.staff_groups.push("Nobody".to_owned());
+    let t2 = spawn_settings(s, erp).await;
+    let body: Value = t2
+        .http
+        .get(t2.at("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["invites"]["status"], "degraded", "{body}");
+    assert!(
+        body["invites"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("Nobody"),
+        "{body}"
+    );
+    assert_eq!(body["status"], "ready");
+    smtp.stop();
+    let erp = FakeFrappe::start().await.unwrap();
+    let s = invite_settings(
+        Db::Sqlite,
+        &erp,
+        ak.url().as_str(),
+        &smtp,
+        Duration::from_secs(5),
+    )
+    .await;
+    let t3 = spawn_settings(s, erp).await;
+    let r = t3.http.get(t3.at("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["invites"]["status"], "degraded", "{body}");
+    assert!(
+        body["invites"]["detail"].as_str().unwrap().contains("SMTP"),
+        "{body}"
+    );
+    assert!(!body.to_string().contains("mailjet-secret"));
+}
+
+#[tokio::test]
+async fn wrong_smtp_credentials_dead_letter_the_mail_with_an_alert() {
+    let smtp = SmtpServer::start(Some(("mailjet-key", "mailjet-secret")));
+    let ak = authentik_on(None).await;
+    let erp = FakeFrappe::start().await.unwrap();
+    let mut s = invite_settings(
+        Db::Sqlite,
+        &erp,
+        ak.url().as_str(),
+        &smtp,
+        Duration::from_secs(10),
+    )
+    .await;
+    if let Some(m) = s.smtp.as_mut() {
+        m.credentials = Some((
+            "mailjet-key".to_owned(),
+            SecretString::from("wrong-secret-7"),
+        ));
+    }
+    let t = spawn_settings(s, erp).await;
+    let (status, body) = post_invite(
+        &t,
+        &json!({"email": "paul.bouchard@gigafibre.test", "name": "Paul Bouchard"}),
+        ADMIN_TOKEN,
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(
+        body["status"], "failed",
+        "a refused login is not retried: {body}"
+    );
+    assert_eq!(body["step"], "mail");
+    let error = body["lastError"].as_str().unwrap();
+    assert!(error.contains("535"), "{error}");
+    assert!(!error.contains("wrong-secret-7"), "{error}");
+    let events = t.app.state.store.events_after(0, 100).await.unwrap();
+    let alert = events
+        .iter()
+        .find(|e| e.kind == "invite.failed")
+        .expect("an alert");
+    assert_eq!(alert.data["step"], "mail");
+    assert!(alert.topics.contains(&"/alerts".to_owned()));
+    assert!(smtp.messages().is_empty());
+}
