@@ -174,14 +174,15 @@ fn wanted_from(input: &str, args: &Args) -> Result<Wanted, authentik::Failure> {
     }
     let user_type = match input.user_type {
         None => None,
-        Some(t) => match serde_json::from_value::<UserType>(json!(t)) {
-            Ok(UserType::Unknown) | Err(_) => {
+        // Only the kinds authentik 2025.8 knows: any other one is refused, not passed on.
+        Some(t) => match UserType::from(t.as_str()) {
+            UserType::Other(_) => {
                 return Err(bad(format!(
-                    "type {t:?} is not one of internal, external, service_account, \
-                     internal_service_account"
+                    "type {t:?} is not one of {}",
+                    UserType::VALUES.join(", ")
                 )));
             }
-            Ok(t) => Some(t),
+            known => Some(known),
         },
     };
     let temporary_password = match input.password {

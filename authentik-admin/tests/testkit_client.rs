@@ -132,6 +132,21 @@ async fn wrong_token_is_forbidden() {
 }
 
 #[tokio::test]
+async fn token_is_the_one_accepted() {
+    let fake = FakeAuthentik::start().await.expect("fake");
+    assert_eq!(fake.token(), authentik_admin::testkit::FAKE_TOKEN);
+    let other = FakeAuthentik::start_with_token("another-token")
+        .await
+        .expect("fake");
+    assert_eq!(other.token(), "another-token");
+    let c = Client::builder(other.url())
+        .token(other.token().to_owned())
+        .build()
+        .expect("client");
+    assert_eq!(c.users().get(3).await.expect("user").pk, 3);
+}
+
+#[tokio::test]
 async fn injected_faults_are_retried_on_gets() {
     let fake = FakeAuthentik::start().await.expect("fake");
     let c = Client::builder(fake.url())

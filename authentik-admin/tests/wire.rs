@@ -3,12 +3,14 @@
 
 mod common;
 
-use authentik_admin::{Error, GroupQuery, NewGroup, NewUser, SecretString, UserPatch, UserQuery};
-use common::{client, mount, replay, requests};
+use authentik_admin::{
+    Error, Group, GroupQuery, NewGroup, NewUser, SecretString, User, UserPatch, UserQuery, UserType,
+};
+use common::{capture, client, mount, replay, requests};
 use futures::TryStreamExt;
 use serde_json::json;
 use wiremock::matchers::{method, path, query_param};
-use wiremock::{Mock, MockServer};
+use wiremock::{Mock, MockServer, ResponseTemplate};
 
 #[tokio::test]
 async fn create_user_sends_the_fields_and_decodes_the_user() {
@@ -435,4 +437,57 @@ async fn every_captured_list_decodes() {
             assert!(first.is_some(), "{name}");
         }
     }
+}
+
+#[tokio::test]
+async fn a_newer_authentiks_user_keeps_its_unknown_field_and_type() {
+    let (_, body) = capture("user_retrieve");
+    let mut sent: serde_json::Value = serde_json::from_str(&body).expect("capture");
+    sent["type"] = json!("robot_account");
+    sent["mfa_enrolled"] = json!({"totp": true, "since": "2027-01-01"});
+    let server = MockServer::start().await;
+    Mock::given(method("GET"))
+        .and(path("/api/v3/core/users/10/"))
+        .respond_with(ResponseTemplate::new(200).set_body_json(&sent))
+        .mount(&server)
+        .await;
+    let user = client(&server).users().get(10).await.expect("decodes");
+    assert_eq!(user.user_type, UserType::Other("robot_account".to_owned()));
+    assert_eq!(user.user_type.as_str(), "robot_account");
+    assert_eq!(
+        user.extra["mfa_enrolled"],
+        json!({"totp": true, "since": "2027-01-01"})
+    );
+    // The captured fields this crate does not type are kept too.
+    assert_eq!(user.extra["avatar"], sent["avatar"]);
+    assert_eq!(user.extra.len(), 2, "{:?}", user.extra.keys());
+    // Serialised back: the very object authentik sent, no key lost, none added or repeated.
+    let text = serde_json::to_string(&user).expect("serialise");
+    assert_eq!(text.matches("\"type\"").count(), 1, "{text}");
+    let back: serde_json::Value = serde_json::from_str(&text).expect("json");
+    assert_eq!(back, sent);
+    let again: User = serde_json::from_value(back).expect("decode again");
+    assert_eq!(again, user);
+}
+
+#[test]
+fn every_captured_user_and_group_round_trips() {
+    for name in ["users_default_list", "users_page_size_huge", "groups_list"] {
+        let (_, body) = capture(name);
+        let list: serde_json::Value = serde_json::from_str(&body).expect(name);
+        for sent in list["results"].as_array().expect(name) {
+            let back = if name.starts_with("groups") {
+                let g: Group = serde_json::from_value(sent.clone()).expect(name);
+                serde_json::to_value(&g).expect(name)
+            } else {
+                let u: User = serde_json::from_value(sent.clone()).expect(name);
+                serde_json::to_value(&u).expect(name)
+            };
+            assert_eq!(&back, sent, "{name}");
+        }
+    }
+    let (_, body) = capture("group_retrieve");
+    let sent: serde_json::Value = serde_json::from_str(&body).expect("group");
+    let g: Group = serde_json::from_value(sent.clone()).expect("group");
+    assert_eq!(serde_json::to_value(&g).expect("group"), sent);
 }

@@ -150,6 +150,12 @@ impl FakeAuthentik {
         self.server.url()
     }
 
+    /// The token the fake accepts as `Authorization: Bearer <token>` ([`FAKE_TOKEN`] unless
+    /// it was started with another one); any other token is answered with 403.
+    pub fn token(&self) -> &str {
+        &self.shared.token
+    }
+
     /// A client for this fake with the accepted token and no retries.
     ///
     /// # Errors
