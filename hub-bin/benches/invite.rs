@@ -98,6 +98,7 @@ fn main() {
                 credentials: None,
                 from: "Gigafibre <noreply@gigafibre.test>".to_owned(),
                 timeout: Duration::from_secs(10),
+                extra_ca: None,
             })
             .expect("mailer"),
         );

@@ -336,6 +336,17 @@ pub struct SmtpSettings {
     pub from: String,
     /// How long one SMTP exchange may take (20 s).
     pub timeout: Duration,
+    /// A certificate authority trusted besides the public ones (a relay with a private CA).
+    pub extra_ca: Option<ExtraCa>,
+}
+
+/// A PEM certificate authority read from `SMTP_CA_FILE`.
+#[derive(Debug, Clone)]
+pub struct ExtraCa {
+    /// Where it was read from.
+    pub path: PathBuf,
+    /// The PEM text.
+    pub pem: Vec<u8>,
 }
 
 /// The key that seals temporary passwords while an invite is in progress (32 bytes).
@@ -1090,6 +1101,28 @@ fn smtp_settings(src: &Source<'_>) -> Result<Option<SmtpSettings>, ConfigError> 
         Some(v) => parse_secs("SMTP_TIMEOUT_SECS", &v, false)?,
         None => Duration::from_secs(20),
     };
+    let extra_ca = match sm("SMTP_CA_FILE", "ca_file")? {
+        None => None,
+        Some(_) if security == SmtpSecurity::None => {
+            return Err(ConfigError::new(
+                "SMTP_CA_FILE",
+                "a CA is for TLS: set SMTP_SECURITY to starttls or tls",
+            ));
+        }
+        Some(path) => {
+            let path = PathBuf::from(path.trim());
+            let pem = std::fs::read(&path).map_err(|e| {
+                ConfigError::new("SMTP_CA_FILE", format!("{}: {e}", path.display()))
+            })?;
+            if !pem.windows(27).any(|w| w == b"-----BEGIN CERTIFICATE-----") {
+                return Err(ConfigError::new(
+                    "SMTP_CA_FILE",
+                    format!("{} holds no PEM certificate", path.display()),
+                ));
+            }
+            Some(ExtraCa { path, pem })
+        }
+    };
     Ok(Some(SmtpSettings {
         host,
         port,
@@ -1097,6 +1130,7 @@ fn smtp_settings(src: &Source<'_>) -> Result<Option<SmtpSettings>, ConfigError> 
         credentials,
         from,
         timeout,
+        extra_ca,
     }))
 }
 
@@ -1789,6 +1823,7 @@ impl Settings {
                     "credentials": m.credentials.as_ref().map(|(user, _)| json!({"username": user, "password": "[redacted]"})),
                     "from": m.from,
                     "timeout_secs": m.timeout.as_secs_f64(),
+                    "ca_file": m.extra_ca.as_ref().map(|c| c.path.display().to_string()),
                 }),
             },
             "invites": {
@@ -2144,6 +2179,23 @@ v3 = { user = "noc", auth_protocol = "sha1", auth_password = "a-pass", priv_prot
                 "SMTP_PORT",
             ),
             (&[("INVITE_USER_PATH", "/")][..], "INVITE_USER_PATH"),
+            (
+                &[
+                    ("SMTP_HOST", "relay"),
+                    ("SMTP_FROM", "a@b.c"),
+                    ("SMTP_CA_FILE", "/nonexistent/ca.pem"),
+                ][..],
+                "SMTP_CA_FILE",
+            ),
+            (
+                &[
+                    ("SMTP_HOST", "relay"),
+                    ("SMTP_FROM", "a@b.c"),
+                    ("SMTP_SECURITY", "none"),
+                    ("SMTP_CA_FILE", "/etc/hostname"),
+                ][..],
+                "SMTP_CA_FILE",
+            ),
             (&[("INVITE_LOGIN_URL", "erp/ops")][..], "INVITE_LOGIN_URL"),
         ] {
             assert_eq!(load(vars, None).unwrap_err().var, var, "{vars:?}");

@@ -7,6 +7,7 @@ use lettre::message::header::ContentType;
 use lettre::message::{Mailbox, Message};
 use lettre::transport::smtp::PoolConfig;
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Tokio1Executor};
 use minijinja::Environment;
 use secrecy::{ExposeSecret, SecretString};
@@ -68,12 +69,21 @@ impl Mailer {
     /// Tokio runtime: the connection pool starts its own task.
     pub fn new(settings: &SmtpSettings) -> Result<Self, String> {
         let host = settings.host.as_str();
+        // The public roots (webpki-roots), and the configured CA when there is one.
+        let tls = || -> Result<TlsParameters, String> {
+            let mut params = TlsParameters::builder(host.to_owned());
+            if let Some(ca) = &settings.extra_ca {
+                let cert = Certificate::from_pem(&ca.pem)
+                    .map_err(|e| format!("SMTP_CA_FILE {}: {e}", ca.path.display()))?;
+                params = params.add_root_certificate(cert);
+            }
+            params.build_rustls().map_err(|e| format!("SMTP_HOST: {e}"))
+        };
+        let plain = AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host);
         let builder = match settings.security {
-            SmtpSecurity::None => AsyncSmtpTransport::<Tokio1Executor>::builder_dangerous(host),
-            SmtpSecurity::StartTls => AsyncSmtpTransport::<Tokio1Executor>::starttls_relay(host)
-                .map_err(|e| format!("SMTP_HOST: {e}"))?,
-            SmtpSecurity::Tls => AsyncSmtpTransport::<Tokio1Executor>::relay(host)
-                .map_err(|e| format!("SMTP_HOST: {e}"))?,
+            SmtpSecurity::None => plain,
+            SmtpSecurity::StartTls => plain.tls(Tls::Required(tls()?)),
+            SmtpSecurity::Tls => plain.tls(Tls::Wrapper(tls()?)),
         };
         let mut builder = builder
             .port(settings.port)
@@ -171,6 +181,7 @@ mod tests {
             credentials: None,
             from: "Gigafibre <noreply@gigafibre.ca>".to_owned(),
             timeout: Duration::from_secs(5),
+            extra_ca: None,
         })
         .expect("a mailer")
     }

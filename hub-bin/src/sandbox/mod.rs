@@ -353,6 +353,7 @@ pub async fn prepare(mut settings: Settings) -> anyhow::Result<(Settings, Sandbo
         credentials: None,
         from: "Gigafibre sandbox <noreply@sandbox.example>".to_owned(),
         timeout: Duration::from_secs(5),
+        extra_ca: None,
     });
     settings.invites.staff_groups = vec![STAFF_GROUP.to_owned()];
     settings.invites.login_url = Some("https://erp.example.com/ops/".to_owned());

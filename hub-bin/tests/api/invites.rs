@@ -62,6 +62,31 @@ async fn invite_settings(
     s
 }
 
+/// A hub with the invite flow against the fake authentik at `authentik_url` and `smtp`,
+/// `tweak`ed before it starts.
+async fn hub_at(
+    authentik_url: &str,
+    smtp: &SmtpServer,
+    db: Db,
+    wait: Duration,
+    tweak: impl FnOnce(&mut Settings),
+) -> TestApp {
+    let erp = FakeFrappe::start().await.unwrap();
+    let mut s = invite_settings(db, &erp, authentik_url, smtp, wait).await;
+    tweak(&mut s);
+    spawn_settings(s, erp).await
+}
+
+async fn hub_for(
+    ak: &FakeAuthentik,
+    smtp: &SmtpServer,
+    db: Db,
+    wait: Duration,
+    tweak: impl FnOnce(&mut Settings),
+) -> TestApp {
+    hub_at(ak.url().as_str(), smtp, db, wait, tweak).await
+}
+
 async fn post_invite(t: &TestApp, body: &Value, token: &str) -> (StatusCode, Value) {
     let r = t
         .token(Method::POST, "/auth/users", token)
@@ -163,16 +188,7 @@ async fn assert_one_complete_invite(
 async fn an_invite_creates_both_users_and_mails_the_temporary_password() {
     let smtp = SmtpServer::start(Some(("mailjet-key", "mailjet-secret")));
     let ak = authentik_on(None).await;
-    let erp = FakeFrappe::start().await.unwrap();
-    let s = invite_settings(
-        Db::Sqlite,
-        &erp,
-        ak.url().as_str(),
-        &smtp,
-        Duration::from_secs(10),
-    )
-    .await;
-    let t = spawn_settings(s, erp).await;
+    let t = hub_for(&ak, &smtp, Db::Sqlite, Duration::from_secs(10), |_| {}).await;
     let email = "jeanne.tremblay@gigafibre.test";
     let (status, body) = post_invite(
         &t,
@@ -226,16 +242,7 @@ async fn an_invite_creates_both_users_and_mails_the_temporary_password() {
 async fn inviting_an_address_again_answers_the_first_invite_never_a_second_user() {
     let smtp = SmtpServer::start(None);
     let ak = authentik_on(None).await;
-    let erp = FakeFrappe::start().await.unwrap();
-    let s = invite_settings(
-        Db::Sqlite,
-        &erp,
-        ak.url().as_str(),
-        &smtp,
-        Duration::from_secs(10),
-    )
-    .await;
-    let t = spawn_settings(s, erp).await;
+    let t = hub_for(&ak, &smtp, Db::Sqlite, Duration::from_secs(10), |_| {}).await;
     let body =
         json!({"email": "luc.gagnon@gigafibre.test", "name": "Luc Gagnon", "language": "en"});
     // Three at once: one invite.
@@ -290,16 +297,7 @@ async fn a_taken_username_gets_the_next_free_suffix() {
             .await
             .unwrap();
     }
-    let erp = FakeFrappe::start().await.unwrap();
-    let s = invite_settings(
-        Db::Sqlite,
-        &erp,
-        ak.url().as_str(),
-        &smtp,
-        Duration::from_secs(10),
-    )
-    .await;
-    let t = spawn_settings(s, erp).await;
+    let t = hub_for(&ak, &smtp, Db::Sqlite, Duration::from_secs(10), |_| {}).await;
     let (status, body) = post_invite(
         &t,
         &json!({"email": "marc@gigafibre.test", "name": "Marc Roy"}),
@@ -313,18 +311,10 @@ async fn a_taken_username_gets_the_next_free_suffix() {
 #[tokio::test]
 async fn authentik_down_at_first_resumes_to_one_complete_invite() {
     let smtp = SmtpServer::start(None);
-    let erp = FakeFrappe::start().await.unwrap();
     // Nothing listens on authentik's address yet.
     let addr = SocketAddr::from(([127, 0, 0, 1], crate::helpers::free_port()));
-    let s = invite_settings(
-        Db::Sqlite,
-        &erp,
-        &format!("http://{addr}"),
-        &smtp,
-        Duration::from_millis(600),
-    )
-    .await;
-    let t = spawn_settings(s, erp).await;
+    let url = format!("http://{addr}");
+    let t = hub_at(&url, &smtp, Db::Sqlite, Duration::from_millis(600), |_| {}).await;
     let email = "nadia.roy@gigafibre.test";
     let (status, body) = post_invite(
         &t,
@@ -363,16 +353,7 @@ async fn smtp_refusing_then_down_resumes_to_one_mail() {
     let mut smtp = SmtpServer::start(None);
     smtp.refuse(true);
     let ak = authentik_on(None).await;
-    let erp = FakeFrappe::start().await.unwrap();
-    let s = invite_settings(
-        Db::Postgres,
-        &erp,
-        ak.url().as_str(),
-        &smtp,
-        Duration::from_secs(2),
-    )
-    .await;
-    let t = spawn_settings(s, erp).await;
+    let t = hub_for(&ak, &smtp, Db::Postgres, Duration::from_secs(2), |_| {}).await;
     let email = "eric.cote@gigafibre.test";
     let (status, body) = post_invite(
         &t,
@@ -410,22 +391,13 @@ async fn smtp_refusing_then_down_resumes_to_one_mail() {
 async fn erpnext_417_resumes_to_one_erpnext_user() {
     let smtp = SmtpServer::start(None);
     let ak = authentik_on(None).await;
-    let erp = FakeFrappe::start().await.unwrap();
-    erp.inject(
+    let t = hub_for(&ak, &smtp, Db::Sqlite, Duration::from_millis(300), |_| {}).await;
+    t.fake.inject(
         Fault::status(417)
             .frappe_error("ValidationError", "Language en-XX not found")
             .times(3)
             .only_path("/api/resource/User"),
     );
-    let s = invite_settings(
-        Db::Sqlite,
-        &erp,
-        ak.url().as_str(),
-        &smtp,
-        Duration::from_millis(300),
-    )
-    .await;
-    let t = spawn_settings(s, erp).await;
     let email = "sophie.lavoie@gigafibre.test";
     let (status, body) = post_invite(
         &t,
@@ -452,19 +424,10 @@ async fn erpnext_417_resumes_to_one_erpnext_user() {
 async fn an_existing_erpnext_user_gets_the_authentik_login_added() {
     let smtp = SmtpServer::start(None);
     let ak = authentik_on(None).await;
-    let erp = FakeFrappe::start().await.unwrap();
+    let t = hub_for(&ak, &smtp, Db::Sqlite, Duration::from_secs(10), |_| {}).await;
     // A seeded customer-facing user with another social login.
     let email = "marie-claude.tremblay@example.com";
-    let before = erp.get("User", email).unwrap();
-    let s = invite_settings(
-        Db::Sqlite,
-        &erp,
-        ak.url().as_str(),
-        &smtp,
-        Duration::from_secs(10),
-    )
-    .await;
-    let t = spawn_settings(s, erp).await;
+    let before = t.fake.get("User", email).unwrap();
     let (status, body) = post_invite(
         &t,
         &json!({"email": email, "name": "Marie-Claude Tremblay"}),
@@ -496,16 +459,7 @@ async fn a_dead_lettered_step_alerts_then_resumes_on_request() {
         .create(&authentik_admin::NewUser::new("jmorin", "Julie Morin").email(email))
         .await
         .unwrap();
-    let erp = FakeFrappe::start().await.unwrap();
-    let s = invite_settings(
-        Db::Sqlite,
-        &erp,
-        ak.url().as_str(),
-        &smtp,
-        Duration::from_secs(5),
-    )
-    .await;
-    let t = spawn_settings(s, erp).await;
+    let t = hub_for(&ak, &smtp, Db::Sqlite, Duration::from_secs(5), |_| {}).await;
     let mut alerts =
         crate::helpers::SseClient::open(t.token(Method::GET, "/events?topic=/alerts", ADMIN_TOKEN))
             .await;
@@ -574,16 +528,7 @@ async fn a_dead_lettered_step_alerts_then_resumes_on_request() {
 async fn bad_requests_are_400s_naming_the_field_and_start_nothing() {
     let smtp = SmtpServer::start(None);
     let ak = authentik_on(None).await;
-    let erp = FakeFrappe::start().await.unwrap();
-    let s = invite_settings(
-        Db::Sqlite,
-        &erp,
-        ak.url().as_str(),
-        &smtp,
-        Duration::from_secs(5),
-    )
-    .await;
-    let t = spawn_settings(s, erp).await;
+    let t = hub_for(&ak, &smtp, Db::Sqlite, Duration::from_secs(5), |_| {}).await;
     for (body, field) in [
         (json!({"email": "not-an-address", "name": "X"}), "email"),
         (json!({"email": "a b@c.test", "name": "X"}), "email"),
@@ -693,32 +638,16 @@ async fn the_sandbox_invites_through_its_fake_authentik_and_mail_sink() {
 async fn readiness_names_the_invite_flow_and_its_failures_do_not_take_the_hub_down() {
     let mut smtp = SmtpServer::start(Some(("mailjet-key", "mailjet-secret")));
     let ak = authentik_on(None).await;
-    let erp = FakeFrappe::start().await.unwrap();
-    let s = invite_settings(
-        Db::Sqlite,
-        &erp,
-        ak.url().as_str(),
-        &smtp,
-        Duration::from_secs(5),
-    )
-    .await;
-    let t = spawn_settings(s, erp).await;
+    let t = hub_for(&ak, &smtp, Db::Sqlite, Duration::from_secs(5), |_| {}).await;
     let r = t.http.get(t.at("/readyz")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let body: Value = r.json().await.unwrap();
     assert_eq!(body["invites"]["status"], "ok", "{body}");
     // A staff group that does not exist, and a relay that is down: degraded, still ready.
-    let erp = FakeFrappe::start().await.unwrap();
-    let mut s = invite_settings(
-        Db::Sqlite,
-        &erp,
-        ak.url().as_str(),
-        &smtp,
-        Duration::from_secs(5),
-    )
+    let t2 = hub_for(&ak, &smtp, Db::Sqlite, Duration::from_secs(5), |s| {
+        s.invites.staff_groups.push("Nobody".to_owned());
+    })
     .await;
-    s.invites.staff_groups.push("Nobody".to_owned());
-    let t2 = spawn_settings(s, erp).await;
     let body: Value = t2
         .http
         .get(t2.at("/readyz"))
@@ -738,16 +667,7 @@ async fn readiness_names_the_invite_flow_and_its_failures_do_not_take_the_hub_do
     );
     assert_eq!(body["status"], "ready");
     smtp.stop();
-    let erp = FakeFrappe::start().await.unwrap();
-    let s = invite_settings(
-        Db::Sqlite,
-        &erp,
-        ak.url().as_str(),
-        &smtp,
-        Duration::from_secs(5),
-    )
-    .await;
-    let t3 = spawn_settings(s, erp).await;
+    let t3 = hub_for(&ak, &smtp, Db::Sqlite, Duration::from_secs(5), |_| {}).await;
     let r = t3.http.get(t3.at("/readyz")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
     let body: Value = r.json().await.unwrap();
@@ -763,22 +683,15 @@ async fn readiness_names_the_invite_flow_and_its_failures_do_not_take_the_hub_do
 async fn wrong_smtp_credentials_dead_letter_the_mail_with_an_alert() {
     let smtp = SmtpServer::start(Some(("mailjet-key", "mailjet-secret")));
     let ak = authentik_on(None).await;
-    let erp = FakeFrappe::start().await.unwrap();
-    let mut s = invite_settings(
-        Db::Sqlite,
-        &erp,
-        ak.url().as_str(),
-        &smtp,
-        Duration::from_secs(10),
-    )
+    let t = hub_for(&ak, &smtp, Db::Sqlite, Duration::from_secs(10), |s| {
+        if let Some(m) = s.smtp.as_mut() {
+            m.credentials = Some((
+                "mailjet-key".to_owned(),
+                SecretString::from("wrong-secret-7"),
+            ));
+        }
+    })
     .await;
-    if let Some(m) = s.smtp.as_mut() {
-        m.credentials = Some((
-            "mailjet-key".to_owned(),
-            SecretString::from("wrong-secret-7"),
-        ));
-    }
-    let t = spawn_settings(s, erp).await;
     let (status, body) = post_invite(
         &t,
         &json!({"email": "paul.bouchard@gigafibre.test", "name": "Paul Bouchard"}),
@@ -802,4 +715,42 @@ async fn wrong_smtp_credentials_dead_letter_the_mail_with_an_alert() {
     assert_eq!(alert.data["step"], "mail");
     assert!(alert.topics.contains(&"/alerts".to_owned()));
     assert!(smtp.messages().is_empty());
+}
+
+#[tokio::test]
+async fn the_mail_goes_over_starttls_to_a_relay_with_a_private_ca() {
+    let smtp = SmtpServer::start_tls(Some(("mailjet-key", "mailjet-secret")));
+    let ak = authentik_on(None).await;
+    let t = hub_for(&ak, &smtp, Db::Sqlite, Duration::from_secs(10), |_| {}).await;
+    let email = "ana.silva@gigafibre.test";
+    let (status, body) = post_invite(
+        &t,
+        &json!({"email": email, "name": "Ana Silva"}),
+        ADMIN_TOKEN,
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let password = body["temporaryPassword"].as_str().unwrap();
+    assert_one_complete_invite(&t, &ak, &smtp, email, password).await;
+    // Without the CA the relay's certificate is refused: nothing is sent in clear.
+    let t2 = hub_for(&ak, &smtp, Db::Sqlite, Duration::from_millis(800), |s| {
+        if let Some(m) = s.smtp.as_mut() {
+            m.extra_ca = None;
+        }
+    })
+    .await;
+    let (status, body) = post_invite(
+        &t2,
+        &json!({"email": "bruno.costa@gigafibre.test", "name": "Bruno Costa"}),
+        ADMIN_TOKEN,
+    )
+    .await;
+    assert_eq!(status, StatusCode::ACCEPTED, "{body}");
+    assert_eq!(body["step"], "mail");
+    let error = body["lastError"]
+        .as_str()
+        .unwrap_or_default()
+        .to_lowercase();
+    assert!(error.contains("certificate"), "{body}");
+    assert_eq!(smtp.messages().len(), 1, "only the first invite's mail");
 }

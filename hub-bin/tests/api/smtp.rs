@@ -7,7 +7,7 @@ use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
-use hub::config::{SmtpSecurity, SmtpSettings};
+use hub::config::{ExtraCa, SmtpSecurity, SmtpSettings};
 use secrecy::SecretString;
 
 /// A message the server accepted.
@@ -24,11 +24,37 @@ pub struct SmtpServer {
     dir: PathBuf,
     pub port: u16,
     credentials: Option<(String, String)>,
+    /// With STARTTLS: the test CA that signed the server's certificate (for `localhost`).
+    ca: Option<PathBuf>,
+}
+
+/// Runs `openssl` with `args` in `dir`.
+fn openssl(dir: &std::path::Path, args: &[&str]) {
+    let out = Command::new("openssl")
+        .args(args)
+        .current_dir(dir)
+        .output()
+        .expect("openssl runs");
+    assert!(
+        out.status.success(),
+        "openssl {args:?}: {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
 }
 
 impl SmtpServer {
     /// Starts a server on a free port; with `credentials`, AUTH is required.
     pub fn start(credentials: Option<(&str, &str)>) -> Self {
+        Self::start_with(credentials, false)
+    }
+
+    /// Starts a server that requires STARTTLS, with a certificate for `localhost` signed by a
+    /// CA made for it (see [`Self::settings`]).
+    pub fn start_tls(credentials: Option<(&str, &str)>) -> Self {
+        Self::start_with(credentials, true)
+    }
+
+    fn start_with(credentials: Option<(&str, &str)>, tls: bool) -> Self {
         let dir = std::env::temp_dir().join(format!(
             "hub-smtp-{}-{}",
             std::process::id(),
@@ -40,7 +66,67 @@ impl SmtpServer {
             dir,
             port: crate::helpers::free_port(),
             credentials: credentials.map(|(u, p)| (u.to_owned(), p.to_owned())),
+            ca: None,
         };
+        if tls {
+            let ec = [
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:P-256",
+                "-nodes",
+            ];
+            let mut ca = vec!["req", "-x509"];
+            ca.extend(ec);
+            ca.extend([
+                "-keyout",
+                "ca.key",
+                "-out",
+                "ca.pem",
+                "-days",
+                "2",
+                "-subj",
+                "/CN=hub test CA",
+            ]);
+            openssl(&server.dir, &ca);
+            let mut csr = vec!["req"];
+            csr.extend(ec);
+            csr.extend([
+                "-keyout",
+                "leaf.key",
+                "-out",
+                "leaf.csr",
+                "-subj",
+                "/CN=localhost",
+            ]);
+            openssl(&server.dir, &csr);
+            std::fs::write(
+                server.dir.join("leaf.ext"),
+                "subjectAltName=DNS:localhost\nbasicConstraints=CA:FALSE\nextendedKeyUsage=serverAuth\n",
+            )
+            .unwrap();
+            openssl(
+                &server.dir,
+                &[
+                    "x509",
+                    "-req",
+                    "-in",
+                    "leaf.csr",
+                    "-CA",
+                    "ca.pem",
+                    "-CAkey",
+                    "ca.key",
+                    "-CAcreateserial",
+                    "-out",
+                    "leaf.pem",
+                    "-days",
+                    "2",
+                    "-extfile",
+                    "leaf.ext",
+                ],
+            );
+            server.ca = Some(server.dir.join("ca.pem"));
+        }
         server.run();
         server
     }
@@ -58,6 +144,12 @@ impl SmtpServer {
             .stderr(Stdio::inherit());
         if let Some((u, p)) = &self.credentials {
             cmd.args(["--user", u, "--password", p]);
+        }
+        if self.ca.is_some() {
+            cmd.arg("--tls-cert")
+                .arg(self.dir.join("leaf.pem"))
+                .arg("--tls-key")
+                .arg(self.dir.join("leaf.key"));
         }
         let mut child = cmd
             .spawn()
@@ -98,12 +190,26 @@ impl SmtpServer {
         }
     }
 
-    /// The hub's settings for it (no TLS).
+    /// The hub's settings for it: no TLS, or STARTTLS to `localhost` trusting the test CA.
     pub fn settings(&self) -> SmtpSettings {
+        let extra_ca = self.ca.as_ref().map(|path| ExtraCa {
+            path: path.clone(),
+            pem: std::fs::read(path).unwrap(),
+        });
         SmtpSettings {
-            host: "127.0.0.1".to_owned(),
+            host: if extra_ca.is_some() {
+                "localhost"
+            } else {
+                "127.0.0.1"
+            }
+            .to_owned(),
             port: self.port,
-            security: SmtpSecurity::None,
+            security: if extra_ca.is_some() {
+                SmtpSecurity::StartTls
+            } else {
+                SmtpSecurity::None
+            },
+            extra_ca,
             credentials: self
                 .credentials
                 .as_ref()

@@ -1,18 +1,20 @@
 """A real SMTP server for the hub's invite tests (aiosmtpd).
 
-    python3 smtp_server.py --port P --dir D [--user U --password W]
+    python3 smtp_server.py --port P --dir D [--user U --password W] [--tls-cert C --tls-key K]
 
 Listens on 127.0.0.1:P; each message accepted is written to D/mail/<n>.eml (written to a
 temporary name, then renamed, so a reader never sees half a message). While the file D/refuse
 exists, RCPT is answered 451 (a transient refusal a client must retry). With --user/--password
 AUTH (PLAIN, LOGIN) is required, over the plain connection. Prints READY once it accepts
 connections, and stops when its standard input closes (the test that started it ended).
+With --tls-cert/--tls-key, STARTTLS is offered and required before MAIL (and before AUTH).
 """
 
 import argparse
 import itertools
 import logging
 import os
+import ssl
 import sys
 import threading
 import time
@@ -55,9 +57,16 @@ def main():
     p.add_argument("--dir", required=True)
     p.add_argument("--user")
     p.add_argument("--password")
+    p.add_argument("--tls-cert")
+    p.add_argument("--tls-key")
     a = p.parse_args()
 
     kwargs = {}
+    tls = {}
+    if a.tls_cert:
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+        context.load_cert_chain(a.tls_cert, a.tls_key)
+        tls = dict(tls_context=context, require_starttls=True)
     if a.user is not None:
         def authenticator(server, session, envelope, mechanism, auth_data):
             ok = (
@@ -70,8 +79,9 @@ def main():
         kwargs = dict(
             authenticator=authenticator,
             auth_required=True,
-            auth_require_tls=False,
+            auth_require_tls=bool(tls),
         )
+    kwargs.update(tls)
     controller = Controller(
         Handler(a.dir), hostname="127.0.0.1", port=a.port, **kwargs
     )
