@@ -8,22 +8,17 @@ use genieacs_client::testkit::FakeNbi;
 use genieacs_client::{Client, DeviceId, Error, TaskOutcome};
 use serde_json::{Value, json};
 
-/// A failure: the exit code and the message for stderr.
-pub(crate) type Failure = (u8, String);
-
-/// The arguments, or the exit code after clap printed why not (`--help`: 0, a mistake: 2).
-pub(crate) fn args<A: clap::Parser>() -> Result<A, ExitCode> {
-    A::try_parse().map_err(|e| {
-        let _ = e.print();
-        ExitCode::from(if e.use_stderr() { 2 } else { 0 })
-    })
-}
+#[allow(dead_code, unused_imports)]
+#[path = "exit.rs"]
+mod exit;
+#[allow(unused_imports)]
+pub(crate) use exit::{BROKEN, Failure, NOTHING, args};
 
 /// Maps a client error: the caller's mistake is 2, anything else 1.
 pub(crate) fn failure(e: Error) -> Failure {
     match e {
-        Error::InvalidInput(m) => (2, m),
-        e => (1, e.to_string()),
+        Error::InvalidInput(m) => (BROKEN, m),
+        e => (NOTHING, e.to_string()),
     }
 }
 

@@ -6,40 +6,22 @@
 //! No token or password is ever printed on stderr: the token goes straight into the client,
 //! which keeps it as a secret, and its errors hold none.
 
-use std::process::ExitCode;
-
 use authentik_admin::testkit::FakeAuthentik;
 use authentik_admin::{Client, Error, User};
 use serde_json::{Map, Value, json};
 
-/// A failure: the exit code and the message for stderr.
-pub(crate) type Failure = (u8, String);
-
-/// Exit code: nothing found, or (creating) a user with that e-mail exists already.
-pub(crate) const NOTHING: u8 = 1;
-/// Exit code: bad input, bad settings, or a server that could not be asked (unreachable,
-/// refused token, refused request, an error answer).
-pub(crate) const BROKEN: u8 = 2;
-
-/// The arguments, or the exit code after clap printed why not (`--help`: 0, a mistake: 2).
-pub(crate) fn args<A: clap::Parser>() -> Result<A, ExitCode> {
-    A::try_parse().map_err(|e| {
-        let _ = e.print();
-        ExitCode::from(if e.use_stderr() { BROKEN } else { 0 })
-    })
-}
+#[allow(dead_code, unused_imports)]
+#[path = "exit.rs"]
+mod exit;
+/// `NOTHING` (1) also means, when creating, that a user with that e-mail exists already.
+#[allow(unused_imports)]
+pub(crate) use exit::{BROKEN, Failure, NOTHING, args};
 
 /// Maps a client error to 2 with its message and causes (`could not reach authentik
 /// (/api/v3/core/users/): ... Connection refused`); a refused token gets a hint. The client's
 /// errors never hold the token or a password, and carry no URL.
 pub(crate) fn failure(e: &Error) -> Failure {
-    let mut message = e.to_string();
-    let mut cause = std::error::Error::source(e);
-    while let Some(c) = cause {
-        message.push_str(": ");
-        message.push_str(&c.to_string());
-        cause = c.source();
-    }
+    let mut message = exit::with_causes(e);
     if e.is_forbidden() {
         message.push_str(
             " (check AUTHENTIK_TOKEN: an API token, intent `api`, of a user allowed to manage users)",

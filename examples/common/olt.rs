@@ -12,21 +12,11 @@ use olt_snmp::{AuthProtocol, Olt, OpticalStatus, PrivProtocol, SignalThresholds,
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-/// A failure: the exit code and the message for stderr.
-pub(crate) type Failure = (u8, String);
-
-/// Exit code: not found, or nothing to report.
-pub(crate) const NOTHING: u8 = 1;
-/// Exit code: bad input, bad settings, or an OLT that could not be asked.
-pub(crate) const BROKEN: u8 = 2;
-
-/// The arguments, or the exit code after clap printed why not (`--help`: 0, a mistake: 2).
-pub(crate) fn args<A: clap::Parser>() -> Result<A, std::process::ExitCode> {
-    A::try_parse().map_err(|e| {
-        let _ = e.print();
-        std::process::ExitCode::from(if e.use_stderr() { BROKEN } else { 0 })
-    })
-}
+#[allow(dead_code, unused_imports)]
+#[path = "exit.rs"]
+mod exit;
+#[allow(unused_imports)]
+pub(crate) use exit::{BROKEN, Failure, NOTHING, args};
 
 /// Maps a client error: an ONU that is not there is 1, anything else (connection, credentials,
 /// vendor, input) 2. The client's messages never hold a secret.

@@ -5,40 +5,20 @@
 //! No token or password is ever printed: they go straight into the client, which keeps them as
 //! secrets, and its errors hold none.
 
-use std::process::ExitCode;
-
 use traccar_client::Client;
 use traccar_client::testkit::FakeTraccar;
 
-/// A failure: the exit code and the message for stderr.
-pub(crate) type Failure = (u8, String);
-
-/// Exit code: nothing found.
-pub(crate) const NOTHING: u8 = 1;
-/// Exit code: bad input, bad settings, or a server that could not be asked (unreachable,
-/// refused credentials, access denied, an error answer).
-pub(crate) const BROKEN: u8 = 2;
-
-/// The arguments, or the exit code after clap printed why not (`--help`: 0, a mistake: 2).
-pub(crate) fn args<A: clap::Parser>() -> Result<A, ExitCode> {
-    A::try_parse().map_err(|e| {
-        let _ = e.print();
-        ExitCode::from(if e.use_stderr() { BROKEN } else { 0 })
-    })
-}
+#[allow(dead_code, unused_imports)]
+#[path = "exit.rs"]
+mod exit;
+#[allow(unused_imports)]
+pub(crate) use exit::{BROKEN, Failure, NOTHING, args};
 
 /// Maps a client error to 2 with its message and causes (`could not reach Traccar
 /// (/api/devices): ... Connection refused`). The client's errors never hold a credential, and
 /// carry no URL.
 pub(crate) fn failure(e: &traccar_client::Error) -> Failure {
-    let mut message = e.to_string();
-    let mut cause = std::error::Error::source(e);
-    while let Some(c) = cause {
-        message.push_str(": ");
-        message.push_str(&c.to_string());
-        cause = c.source();
-    }
-    (BROKEN, message)
+    (BROKEN, exit::with_causes(e))
 }
 
 /// The client: `TRACCAR_URL` with `TRACCAR_TOKEN` (bearer) or `TRACCAR_USER` +
