@@ -19,6 +19,21 @@ use serde_json::{Value, json};
 
 use crate::auth::{Capability, ServiceToken};
 
+/// The prefixes of every environment variable the hub reads (`OLT` covers `OLTS` and `OLT_*`),
+/// for tools that start a hub with a clean environment.
+pub const ENV_PREFIXES: &[&str] = &[
+    "HUB_",
+    "FRAPPE_",
+    "GENIEACS_",
+    "TPLINK_",
+    "OLT",
+    "TRACCAR_",
+    "DISPATCH_",
+    "AUTHENTIK_",
+    "SMTP_",
+    "INVITE_",
+];
+
 /// An invalid setting: which variable, and what is wrong with it (never its value).
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 #[error("{var}: {message}")]

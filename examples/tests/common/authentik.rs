@@ -19,14 +19,7 @@ impl Fake {
     /// service account; pks 3 to 9) and groups (`techs`, `dispatch`, `ops`,
     /// `authentik Admins`). The next user created gets pk 10.
     pub fn start() -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        let fake = runtime
-            .block_on(FakeAuthentik::start())
-            .expect("the fake starts");
+        let (fake, runtime) = super::serve_in_background(FakeAuthentik::start());
         Self { fake, runtime }
     }
 

@@ -8,6 +8,22 @@ pub mod traccar;
 use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 
+/// Starts a server (a fake) on a runtime of its own, which keeps serving while the test blocks
+/// on the example's process; keep the runtime as long as the server.
+pub fn serve_in_background<F, T, E>(start: F) -> (T, tokio::runtime::Runtime)
+where
+    F: std::future::Future<Output = Result<T, E>>,
+    E: std::fmt::Debug,
+{
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .enable_all()
+        .build()
+        .expect("a runtime");
+    let server = runtime.block_on(start).expect("the server starts");
+    (server, runtime)
+}
+
 /// The path of the built example `name` (built first when `cargo test` has not: a test run
 /// for one target alone does not build examples, and then may also find an older build — run
 /// `cargo build --examples` first when iterating on one).

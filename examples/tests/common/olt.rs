@@ -22,15 +22,9 @@ pub struct Agent {
 impl Agent {
     /// Serves `recording` (the text of a `.snmprec` file) to `community`.
     pub fn start(community: &str, recording: &str) -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a runtime");
         let rec = Recording::parse(recording).expect("the recording parses");
-        let agent = runtime
-            .block_on(FakeAgent::builder().recording(community, rec).start())
-            .expect("the agent starts");
+        let (agent, runtime) =
+            super::serve_in_background(FakeAgent::builder().recording(community, rec).start());
         Self {
             agent,
             _runtime: runtime,

@@ -16,14 +16,7 @@ pub struct Fake {
 impl Fake {
     /// Starts an empty fake.
     pub fn start() -> Self {
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .enable_all()
-            .build()
-            .expect("a runtime");
-        let fake = runtime
-            .block_on(FakeTraccar::start())
-            .expect("the fake starts");
+        let (fake, runtime) = super::serve_in_background(FakeTraccar::start());
         Self {
             fake,
             _runtime: runtime,

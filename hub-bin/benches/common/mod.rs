@@ -24,20 +24,7 @@ pub async fn start_hub(envs: &[(&str, String)]) -> (Hub, String) {
     let port = free_port();
     let mut cmd = Command::new(HUB);
     for (k, _) in std::env::vars() {
-        if [
-            "HUB_",
-            "FRAPPE_",
-            "GENIEACS_",
-            "TPLINK_",
-            "OLT",
-            "TRACCAR_",
-            "AUTHENTIK_",
-            "SMTP_",
-            "INVITE_",
-        ]
-        .iter()
-        .any(|p| k.starts_with(p))
-        {
+        if hub::config::ENV_PREFIXES.iter().any(|p| k.starts_with(p)) {
             cmd.env_remove(k);
         }
     }

@@ -24,21 +24,7 @@ impl Drop for Proc {
 
 fn clean_env(cmd: &mut Command) -> &mut Command {
     for (k, _) in std::env::vars() {
-        if [
-            "HUB_",
-            "FRAPPE_",
-            "GENIEACS_",
-            "TPLINK_",
-            "OLT",
-            "TRACCAR_",
-            "DISPATCH_",
-            "AUTHENTIK_",
-            "SMTP_",
-            "INVITE_",
-        ]
-        .iter()
-        .any(|p| k.starts_with(p))
-        {
+        if hub::config::ENV_PREFIXES.iter().any(|p| k.starts_with(p)) {
             cmd.env_remove(k);
         }
     }
