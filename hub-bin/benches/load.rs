@@ -71,7 +71,7 @@ async fn start_hub(database_url: Option<String>, workers: &str) -> Hub {
     let db = database_url.unwrap_or_else(|| format!("sqlite://{}/hub.db", dir.display()));
     let mut cmd = Command::new(HUB);
     for (k, _) in std::env::vars() {
-        if k.starts_with("HUB_") || k.starts_with("FRAPPE_") {
+        if hub::config::ENV_PREFIXES.iter().any(|p| k.starts_with(p)) {
             cmd.env_remove(k);
         }
     }
