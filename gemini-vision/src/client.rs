@@ -201,6 +201,13 @@ impl ClientBuilder {
     }
 }
 
+impl Default for ClientBuilder {
+    /// A builder for Google's endpoint ([`DEFAULT_BASE_URL`]).
+    fn default() -> Self {
+        Client::builder(DEFAULT_BASE_URL)
+    }
+}
+
 /// A model id: `models/` stripped; letters, digits, `-`, `.`, `_` only.
 pub(crate) fn check_model(model: &str) -> Result<String> {
     let m = model.trim();

@@ -38,6 +38,14 @@ async fn the_real_200_decodes_and_its_text_is_the_answer() {
     assert_eq!(got.candidates[0].finish_reason, Some(FinishReason::Stop));
 }
 
+#[test]
+fn the_real_blocked_answer_decodes() {
+    let response: GenerateContentResponse =
+        serde_json::from_str(&sample("prompt_blocked_safety.json")).unwrap();
+    insta::assert_debug_snapshot!("real_blocked_decoded", response);
+    assert!(response.candidates.is_empty());
+}
+
 #[tokio::test]
 async fn the_real_blocked_prompt_is_blocked() {
     let server = MockServer::start().await;

@@ -169,3 +169,37 @@ async fn injected_faults() {
     assert!(matches!(e, Error::Timeout(_)), "{e:?}");
     assert!(started.elapsed() < Duration::from_secs(2));
 }
+
+/// A tagged enum inside a Vec, an optional documented enum: the fake answers from the schema.
+#[derive(Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+enum Line {
+    Equipment { sku: String, quantity: u32 },
+    Service { plan: String, monthly: f64 },
+}
+
+#[derive(Debug, serde::Serialize, serde::Deserialize, schemars::JsonSchema)]
+struct Invoice {
+    number: String,
+    #[schemars(length(min = 2))]
+    lines: Vec<Line>,
+    due: Option<String>,
+}
+
+#[tokio::test]
+async fn a_nested_type_end_to_end() {
+    let fake = FakeGemini::start().await.unwrap();
+    let client = fake.client_builder().build().unwrap();
+    let jpeg = gemini_vision::Image::new(b"\xFF\xD8\xFF\xE0\0\x10JFIF".to_vec()).unwrap();
+    let got = client
+        .extract::<Invoice>(jpeg, "Read the invoice.")
+        .await
+        .unwrap();
+    insta::assert_json_snapshot!("fake_invoice", got.value);
+    assert_eq!(got.value.lines.len(), 2);
+    let sent = &fake.requests()[0].body;
+    assert_eq!(
+        sent["contents"][0]["parts"][0]["inlineData"]["mimeType"],
+        "image/jpeg"
+    );
+}

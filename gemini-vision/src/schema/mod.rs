@@ -132,18 +132,44 @@ fn string_values(v: &Value) -> Option<Vec<Value>> {
         return c.is_string().then(|| vec![c.clone()]);
     }
     let e = o.get("enum")?.as_array()?;
-    e.iter().all(Value::is_string).then(|| e.clone())
+    let strings: Vec<Value> = e.iter().filter(|v| !v.is_null()).cloned().collect();
+    (!strings.is_empty() && strings.iter().all(Value::is_string)).then_some(strings)
 }
 
-/// Copies `description` and `title` of `from` over `to` (the outer node's words win).
+/// Puts the `description` and `title` of an outer node (a field's doc comment next to a `$ref`)
+/// on the translated inner one: the title replaces, the description comes first and the inner
+/// one (the type's doc comment) follows it.
 fn overlay(to: &mut Value, from: &Map<String, Value>) {
-    if let Some(o) = to.as_object_mut() {
-        for k in ["description", "title"] {
-            if let Some(v) = from.get(k).filter(|v| v.is_string()) {
-                o.insert(k.to_owned(), v.clone());
-            }
-        }
+    let Some(o) = to.as_object_mut() else {
+        return;
+    };
+    if let Some(t) = from.get("title").filter(|v| v.is_string()) {
+        o.insert("title".to_owned(), t.clone());
     }
+    if let Some(outer) = from.get("description").and_then(Value::as_str) {
+        let joined = match o.get("description").and_then(Value::as_str) {
+            Some(inner) if inner != outer && !outer.contains(inner) => format!("{outer}\n{inner}"),
+            _ => outer.to_owned(),
+        };
+        o.insert("description".to_owned(), Value::String(joined));
+    }
+}
+
+/// The doc comments of string-constant branches (`oneOf` of documented enum variants) as one
+/// description: "`A`: first. `B`: second."
+fn variant_docs(branches: &[&Value]) -> Option<String> {
+    let docs: Vec<String> = branches
+        .iter()
+        .filter_map(|b| {
+            let d = b.get("description")?.as_str()?;
+            let v = b
+                .get("const")
+                .or_else(|| b.get("enum")?.as_array()?.first())?
+                .as_str()?;
+            Some(format!("`{v}`: {d}"))
+        })
+        .collect();
+    (!docs.is_empty()).then(|| docs.join(" "))
 }
 
 fn set_nullable(v: &mut Value) {
@@ -231,7 +257,11 @@ impl Translator<'_> {
                 let strings: Option<Vec<Vec<Value>>> =
                     many.iter().map(|b| string_values(b)).collect();
                 if let Some(strings) = strings {
-                    json!({"type": "STRING", "enum": strings.concat()})
+                    let mut out = json!({"type": "STRING", "enum": strings.concat()});
+                    if let Some(docs) = variant_docs(many) {
+                        out["description"] = Value::String(docs);
+                    }
+                    out
                 } else {
                     let mut items = Vec::new();
                     for (i, b) in many.iter().enumerate() {
@@ -254,7 +284,10 @@ impl Translator<'_> {
         path: &str,
         name: Option<&str>,
     ) -> Result<Value, SchemaError> {
-        let mut nullable = o.get("nullable") == Some(&Value::Bool(true));
+        let mut nullable = o.get("nullable") == Some(&Value::Bool(true))
+            || o.get("enum")
+                .and_then(Value::as_array)
+                .is_some_and(|e| e.iter().any(Value::is_null));
         let ty: String = match o.get("type") {
             Some(Value::String(t)) => t.clone(),
             Some(Value::Array(ts)) => {

@@ -217,3 +217,51 @@ fn raw_json_schema_keywords() {
         json!(["either", "kind", "n", "tags", "uri", "when"])
     );
 }
+
+#[allow(dead_code)]
+#[derive(Deserialize, JsonSchema)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+/// A line of an invoice.
+enum Line {
+    /// Equipment sold.
+    Equipment { sku: String, quantity: u32 },
+    /// A monthly service.
+    Service {
+        /// The plan's name.
+        plan: String,
+        monthly: f64,
+    },
+}
+
+#[allow(dead_code)]
+#[derive(Deserialize, JsonSchema)]
+struct Invoice {
+    /// The invoice number as printed.
+    number: String,
+    /// Every line, in order.
+    lines: Vec<Line>,
+    /// The symbology of the barcode printed at the bottom.
+    barcode: Option<Symbology>,
+}
+
+#[test]
+fn tagged_enums_become_any_of_and_documented_variants_keep_their_docs() {
+    let s = response_schema::<Invoice>().unwrap();
+    keywords_ok(&s, "$");
+    insta::assert_json_snapshot!("invoice", s);
+    let line = &s["properties"]["lines"]["items"];
+    assert_eq!(
+        line["anyOf"][0]["properties"]["kind"]["enum"],
+        json!(["equipment"])
+    );
+    assert_eq!(
+        line["anyOf"][1]["propertyOrdering"],
+        json!(["kind", "plan", "monthly"])
+    );
+    let barcode = &s["properties"]["barcode"];
+    assert_eq!(barcode["nullable"], true);
+    assert_eq!(
+        barcode["description"],
+        "The symbology of the barcode printed at the bottom.\n`Ean13`: EAN-13. `Qr`: QR code. `Other`: Anything else."
+    );
+}
