@@ -105,7 +105,8 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses a shared `reqwest::Client`.
+    /// Uses a shared `reqwest::Client`. Configure it not to follow redirects, as the
+    /// client's own does: the `x-goog-api-key` header would follow one to another host.
     pub fn http_client(mut self, client: reqwest::Client) -> Self {
         self.http = Some(client);
         self
@@ -179,7 +180,9 @@ impl ClientBuilder {
         }
         let http = match self.http {
             Some(c) => c,
+            // No redirects: the key header would follow one to another host.
             None => reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
                 .connect_timeout(self.timeouts.connect)
                 .user_agent(concat!("gemini-vision-rs/", env!("CARGO_PKG_VERSION")))
                 .build()

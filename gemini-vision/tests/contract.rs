@@ -102,7 +102,7 @@ async fn the_real_429_is_retried_after_its_capped_delay() {
 }
 
 #[tokio::test]
-async fn the_real_429_without_retries_carries_its_delay_and_quota() {
+async fn the_real_429_whose_delay_passes_the_deadline_is_returned_at_once() {
     let server = MockServer::start().await;
     mount(
         &server,

@@ -280,3 +280,26 @@ async fn bad_input_is_refused_before_sending() {
     assert!(e.to_string().contains("$.attrs"), "{e}");
     assert!(server.received_requests().await.unwrap().is_empty());
 }
+
+#[tokio::test]
+async fn redirects_are_not_followed_with_the_key() {
+    let elsewhere = MockServer::start().await;
+    mount(&elsewhere, text_answer(GOOD, "STOP"), None).await;
+    let server = MockServer::start().await;
+    mount(
+        &server,
+        wiremock::ResponseTemplate::new(307)
+            .insert_header("location", format!("{}{GENERATE}", elsewhere.uri())),
+        None,
+    )
+    .await;
+    let e = client(&server)
+        .extract::<Label>(png(), "Read.")
+        .await
+        .unwrap_err();
+    assert!(
+        matches!(&e, Error::Api { status, .. } if status.as_u16() == 307),
+        "{e:?}"
+    );
+    assert!(elsewhere.received_requests().await.unwrap().is_empty());
+}
