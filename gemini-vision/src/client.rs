@@ -1,0 +1,540 @@
+//! [`Client`], its builder, and the request pipeline every call goes through: the API key in
+//! the `x-goog-api-key` header (sensitive; never in the URL), the concurrency limit,
+//! per-attempt timeouts, retries honouring `RetryInfo.retryDelay`, the overall deadline, error
+//! mapping.
+
+use std::fmt;
+use std::sync::Arc;
+use std::time::Duration;
+
+use bytes::Bytes;
+use gigafibre_client_core::{ConcurrencyLimit, ErrorBody, RetryConfig, TimeoutConfig, Transient};
+use http::header::{ACCEPT, CONTENT_TYPE};
+use http::{HeaderValue, StatusCode};
+use secrecy::{ExposeSecret, SecretString};
+use tokio::time::Instant;
+use tracing::Instrument;
+use url::Url;
+
+use crate::error::from_answer;
+use crate::extract::{ExtractOptions, Extraction, extraction_request};
+use crate::image::Image;
+use crate::models::{GenerateContentRequest, GenerateContentResponse};
+use crate::{Error, Result};
+
+/// The public endpoint.
+pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
+/// The default model: a current Flash model. `gemini-2.5-flash` is past its end of life.
+pub const DEFAULT_MODEL: &str = "gemini-3.5-flash";
+/// The default deadline of one call, retries and waits included (the field app's limit).
+pub const DEFAULT_DEADLINE: Duration = Duration::from_secs(8);
+/// The default longest server-requested wait honoured between attempts.
+pub const DEFAULT_MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
+
+/// The header the API key travels in.
+pub const API_KEY_HEADER: &str = "x-goog-api-key";
+
+struct Inner {
+    http: reqwest::Client,
+    base: Url,
+    api_key: SecretString,
+    model: String,
+    retry: RetryConfig,
+    attempt_timeout: Duration,
+    deadline: Duration,
+    max_retry_delay: Duration,
+    limiter: ConcurrencyLimit,
+}
+
+/// A Gemini API client. Cheap to clone (one `Arc` inside); clones share the connection pool
+/// and the concurrency limit.
+///
+/// Build one with [`Client::builder`] or [`Client::from_env`].
+#[derive(Clone)]
+pub struct Client {
+    inner: Arc<Inner>,
+}
+
+impl fmt::Debug for Client {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Client")
+            .field("base_url", &self.inner.base.as_str())
+            .field("api_key", &"[redacted]")
+            .field("model", &self.inner.model)
+            .field("retry", &self.inner.retry)
+            .field("attempt_timeout", &self.inner.attempt_timeout)
+            .field("deadline", &self.inner.deadline)
+            .field("max_retry_delay", &self.inner.max_retry_delay)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Configures a [`Client`]. Created by [`Client::builder`].
+pub struct ClientBuilder {
+    base_url: String,
+    api_key: Option<SecretString>,
+    model: String,
+    http: Option<reqwest::Client>,
+    retry: RetryConfig,
+    timeouts: TimeoutConfig,
+    deadline: Duration,
+    max_retry_delay: Duration,
+    max_concurrency: usize,
+}
+
+impl fmt::Debug for ClientBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ClientBuilder")
+            .field("base_url", &self.base_url)
+            .field("api_key", &self.api_key.as_ref().map(|_| "[redacted]"))
+            .field("model", &self.model)
+            .finish_non_exhaustive()
+    }
+}
+
+impl ClientBuilder {
+    /// The API key (sent only in the `x-goog-api-key` header).
+    pub fn api_key(mut self, key: impl Into<SecretString>) -> Self {
+        self.api_key = Some(key.into());
+        self
+    }
+
+    /// The model (default [`DEFAULT_MODEL`]); a leading `models/` is accepted.
+    pub fn model(mut self, model: impl Into<String>) -> Self {
+        self.model = model.into();
+        self
+    }
+
+    /// Uses a shared `reqwest::Client`. Configure it not to follow redirects, as the
+    /// client's own does: the `x-goog-api-key` header would follow one to another host.
+    pub fn http_client(mut self, client: reqwest::Client) -> Self {
+        self.http = Some(client);
+        self
+    }
+
+    /// Sets the retry policy; [`RetryConfig::disabled`] turns retries off.
+    pub fn retry(mut self, retry: RetryConfig) -> Self {
+        self.retry = retry;
+        self
+    }
+
+    /// Sets the per-attempt timeout (default: the deadline).
+    pub fn timeout(mut self, attempt: Duration) -> Self {
+        self.timeouts.attempt = attempt;
+        self
+    }
+
+    /// Sets the connect timeout (default 5 s).
+    pub fn connect_timeout(mut self, connect: Duration) -> Self {
+        self.timeouts.connect = connect;
+        self
+    }
+
+    /// Sets the deadline of one call, retries and waits included (default 8 s); a call can
+    /// override it with [`ExtractOptions::deadline`].
+    pub fn deadline(mut self, deadline: Duration) -> Self {
+        self.deadline = deadline;
+        self
+    }
+
+    /// Caps a server-requested wait (`RetryInfo.retryDelay`, `Retry-After`) between attempts
+    /// (default 30 s). A wait that would pass the call's deadline is not waited: the error is
+    /// returned at once.
+    pub fn max_retry_delay(mut self, cap: Duration) -> Self {
+        self.max_retry_delay = cap;
+        self
+    }
+
+    /// At most `n` requests in flight over all clones (default 8).
+    pub fn max_concurrency(mut self, n: usize) -> Self {
+        self.max_concurrency = n;
+        self
+    }
+
+    /// Validates the settings and builds the client.
+    ///
+    /// # Errors
+    /// [`Error::Config`] for a missing API key, a bad URL, model or limit.
+    pub fn build(self) -> Result<Client> {
+        let base = gigafibre_client_core::base_url(&self.base_url)
+            .map_err(|e| Error::Config(e.to_string()))?;
+        let api_key = self
+            .api_key
+            .filter(|k| !k.expose_secret().trim().is_empty())
+            .ok_or_else(|| {
+                Error::Config("no API key: call .api_key() or set GEMINI_API_KEY".to_owned())
+            })?;
+        gigafibre_client_core::sensitive_header(api_key.expose_secret())
+            .map_err(|e| Error::Config(format!("API key: {e}")))?;
+        let model = check_model(&self.model)?;
+        if self.max_concurrency == 0 || self.max_concurrency > ConcurrencyLimit::MAX {
+            return Err(Error::Config(format!(
+                "max_concurrency must be between 1 and {}",
+                ConcurrencyLimit::MAX
+            )));
+        }
+        if self.deadline.is_zero() || self.timeouts.attempt.is_zero() {
+            return Err(Error::Config(
+                "the deadline and the timeout must be positive".to_owned(),
+            ));
+        }
+        let http = match self.http {
+            Some(c) => c,
+            // No redirects: the key header would follow one to another host.
+            None => reqwest::Client::builder()
+                .redirect(reqwest::redirect::Policy::none())
+                .connect_timeout(self.timeouts.connect)
+                .user_agent(concat!("gemini-vision-rs/", env!("CARGO_PKG_VERSION")))
+                .build()
+                .map_err(|e| Error::Config(format!("HTTP client: {e}")))?,
+        };
+        Ok(Client {
+            inner: Arc::new(Inner {
+                http,
+                base,
+                api_key,
+                model,
+                retry: self.retry,
+                attempt_timeout: self.timeouts.attempt,
+                deadline: self.deadline,
+                max_retry_delay: self.max_retry_delay,
+                limiter: ConcurrencyLimit::new(self.max_concurrency),
+            }),
+        })
+    }
+}
+
+impl Default for ClientBuilder {
+    /// A builder for Google's endpoint ([`DEFAULT_BASE_URL`]).
+    fn default() -> Self {
+        Client::builder(DEFAULT_BASE_URL)
+    }
+}
+
+/// A model id: `models/` stripped; letters, digits, `-`, `.`, `_` only.
+pub(crate) fn check_model(model: &str) -> Result<String> {
+    let m = model.trim();
+    let m = m.strip_prefix("models/").unwrap_or(m);
+    if m.is_empty()
+        || !m
+            .chars()
+            .all(|c| c.is_ascii_alphanumeric() || matches!(c, '-' | '.' | '_'))
+    {
+        return Err(Error::Config(format!(
+            "invalid model id {model:?}: expected something like {DEFAULT_MODEL:?}"
+        )));
+    }
+    Ok(m.to_owned())
+}
+
+impl Client {
+    /// Starts configuring a client for the Gemini API at `base_url` ([`DEFAULT_BASE_URL`] for
+    /// Google's endpoint; a proxy or a fake otherwise).
+    pub fn builder(base_url: impl AsRef<str>) -> ClientBuilder {
+        ClientBuilder {
+            base_url: base_url.as_ref().to_owned(),
+            api_key: None,
+            model: DEFAULT_MODEL.to_owned(),
+            http: None,
+            retry: RetryConfig::standard(),
+            timeouts: TimeoutConfig::standard().with_attempt(DEFAULT_DEADLINE),
+            deadline: DEFAULT_DEADLINE,
+            max_retry_delay: DEFAULT_MAX_RETRY_DELAY,
+            max_concurrency: 8,
+        }
+    }
+
+    /// A client from `GEMINI_API_KEY` (required), `GEMINI_MODEL` (default
+    /// [`DEFAULT_MODEL`]) and `GEMINI_URL` (default [`DEFAULT_BASE_URL`]). Blank values count
+    /// as unset.
+    ///
+    /// # Errors
+    /// [`Error::Config`] naming the missing variable (never a value).
+    pub fn from_env() -> Result<Client> {
+        Self::builder_from(|name| std::env::var(name).ok())?.build()
+    }
+
+    /// The builder [`from_env`](Self::from_env) uses, over any lookup (tests, a config file).
+    ///
+    /// # Errors
+    /// [`Error::Config`] when `GEMINI_API_KEY` is not set.
+    pub fn builder_from(lookup: impl Fn(&str) -> Option<String>) -> Result<ClientBuilder> {
+        let var = |name: &str| lookup(name).filter(|v| !v.trim().is_empty());
+        let key = var("GEMINI_API_KEY").ok_or_else(|| {
+            Error::Config("environment variable GEMINI_API_KEY is not set".to_owned())
+        })?;
+        let mut b =
+            Client::builder(var("GEMINI_URL").unwrap_or_else(|| DEFAULT_BASE_URL.to_owned()))
+                .api_key(SecretString::from(key));
+        if let Some(model) = var("GEMINI_MODEL") {
+            b = b.model(model);
+        }
+        Ok(b)
+    }
+
+    /// The base URL.
+    pub fn base_url(&self) -> &Url {
+        &self.inner.base
+    }
+
+    /// The default model.
+    pub fn model(&self) -> &str {
+        &self.inner.model
+    }
+
+    /// The default deadline of one call.
+    pub fn deadline(&self) -> Duration {
+        self.inner.deadline
+    }
+
+    /// `POST /v1beta/models/{model}:generateContent` with the client's model and deadline.
+    ///
+    /// # Errors
+    /// Error answers, transport failures, the deadline, an answer that does not decode. An
+    /// answer with a blocked prompt or no candidate is returned as is: interpreting it is
+    /// [`extract`](Self::extract)'s job.
+    pub async fn generate(
+        &self,
+        request: &GenerateContentRequest,
+    ) -> Result<GenerateContentResponse> {
+        self.generate_with(request, &ExtractOptions::default())
+            .await
+    }
+
+    /// [`generate`](Self::generate) with a model and deadline of the call's own.
+    ///
+    /// # Errors
+    /// As [`generate`](Self::generate).
+    pub async fn generate_with(
+        &self,
+        request: &GenerateContentRequest,
+        options: &ExtractOptions,
+    ) -> Result<GenerateContentResponse> {
+        let model = match &options.model {
+            Some(m) => check_model(m)?,
+            None => self.inner.model.clone(),
+        };
+        let body = serde_json::to_vec(request)
+            .map_err(|e| Error::InvalidInput(format!("could not encode the request: {e}")))?;
+        let deadline = options.deadline.unwrap_or(self.inner.deadline);
+        let answer = self.execute(&model, Bytes::from(body), deadline).await?;
+        gigafibre_client_core::decode_json(&answer).map_err(|e| Error::Decode {
+            path: e.path,
+            source: e.source,
+            text: crate::error::truncate(
+                &String::from_utf8_lossy(&answer),
+                crate::error::EXCERPT_CHARS,
+            ),
+        })
+    }
+
+    /// Extracts a `T` from an image: the image, then `prompt`, with `T`'s schema as the
+    /// response schema, JSON output and temperature 0; the answer decoded into `T`.
+    ///
+    /// # Errors
+    /// [`Error::Schema`] before sending when `T` cannot be expressed; [`Error::Blocked`],
+    /// [`Error::Finished`], [`Error::NoCandidate`], [`Error::Decode`] for answers that carry
+    /// no `T`; the errors of [`generate`](Self::generate).
+    pub async fn extract<T>(&self, image: Image, prompt: &str) -> Result<Extraction<T>>
+    where
+        T: schemars::JsonSchema + serde::de::DeserializeOwned,
+    {
+        self.extract_with(image, prompt, &ExtractOptions::default())
+            .await
+    }
+
+    /// [`extract`](Self::extract) with options (deadline, model, system instruction, thinking,
+    /// safety settings, token limit).
+    ///
+    /// # Errors
+    /// As [`extract`](Self::extract).
+    pub async fn extract_with<T>(
+        &self,
+        image: Image,
+        prompt: &str,
+        options: &ExtractOptions,
+    ) -> Result<Extraction<T>>
+    where
+        T: schemars::JsonSchema + serde::de::DeserializeOwned,
+    {
+        let request = extraction_request::<T>(&image, prompt, options)?;
+        drop(image);
+        let response = self.generate_with(&request, options).await?;
+        Extraction::from_response(response)
+    }
+
+    /// Sends the request under the call's deadline, retrying what is safe to retry.
+    async fn execute(&self, model: &str, body: Bytes, deadline: Duration) -> Result<Bytes> {
+        let inner = &*self.inner;
+        let url = gigafibre_client_core::join(
+            &inner.base,
+            &["v1beta", "models", &format!("{model}:generateContent")],
+        );
+        let label = format!("gemini POST {}", url.path());
+        let deadline_at = Instant::now() + deadline;
+        let run = gigafibre_client_core::retry(&inner.retry, true, &label, || async {
+            self.attempt(&url, body.clone(), model, deadline_at)
+                .await
+                .map_err(|err| Attempt {
+                    err,
+                    cap: inner.max_retry_delay,
+                    deadline_at,
+                })
+        });
+        match tokio::time::timeout(deadline, run).await {
+            Ok(Ok(answer)) => Ok(answer),
+            Ok(Err(attempt)) => Err(attempt.err),
+            Err(_) => Err(Error::Timeout(deadline)),
+        }
+    }
+
+    async fn attempt(
+        &self,
+        url: &Url,
+        body: Bytes,
+        model: &str,
+        deadline_at: Instant,
+    ) -> Result<Bytes> {
+        let inner = &*self.inner;
+        let path = url.path().to_owned();
+        let left = deadline_at.saturating_duration_since(Instant::now());
+        let timeout = inner
+            .attempt_timeout
+            .min(left.max(Duration::from_millis(1)));
+        let span = tracing::debug_span!("gemini.request", http.method = "POST", http.path = %path);
+        async {
+            let _permit = inner.limiter.acquire().await;
+            let key = gigafibre_client_core::sensitive_header(inner.api_key.expose_secret())
+                .map_err(|e| Error::Config(format!("API key: {e}")))?;
+            let response = inner
+                .http
+                .post(url.clone())
+                .timeout(timeout)
+                .header(ACCEPT, HeaderValue::from_static("application/json"))
+                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
+                .header(API_KEY_HEADER, key)
+                .body(body)
+                .send()
+                .await
+                .map_err(|e| transport(e, timeout))?;
+            let status = response.status();
+            let headers = response.headers().clone();
+            let bytes = response.bytes().await.map_err(|e| transport(e, timeout))?;
+            if status == StatusCode::OK {
+                tracing::debug!(status = status.as_u16(), "answer");
+                return Ok(bytes);
+            }
+            let captured = ErrorBody::capture(status, &headers, &bytes);
+            let err = from_answer(
+                status,
+                &captured.text,
+                captured.json.as_ref(),
+                captured.retry_after,
+                model,
+            );
+            tracing::debug!(status = status.as_u16(), error = %err, "error answer");
+            Err(err)
+        }
+        .instrument(span)
+        .await
+    }
+}
+
+fn transport(e: reqwest::Error, timeout: Duration) -> Error {
+    if e.is_timeout() {
+        Error::Timeout(timeout)
+    } else {
+        Error::Transport(e.without_url())
+    }
+}
+
+/// A failed attempt as the retry loop sees it: a server-requested wait is capped, and a
+/// failure whose wait would pass the deadline is not retried.
+struct Attempt {
+    err: Error,
+    cap: Duration,
+    deadline_at: Instant,
+}
+
+impl fmt::Display for Attempt {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.err.fmt(f)
+    }
+}
+
+impl Transient for Attempt {
+    fn is_transient(&self) -> bool {
+        let wait = self.retry_after().unwrap_or(Duration::ZERO);
+        self.err.is_transient() && Instant::now() + wait < self.deadline_at
+    }
+
+    fn never_reached_server(&self) -> bool {
+        self.err.never_reached_server()
+    }
+
+    fn refused_before_work(&self) -> bool {
+        self.err.refused_before_work()
+    }
+
+    fn retry_after(&self) -> Option<Duration> {
+        Transient::retry_after(&self.err).map(|w| w.min(self.cap))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn models_and_settings_are_checked() {
+        assert_eq!(
+            check_model("models/gemini-3.5-flash").ok().as_deref(),
+            Some("gemini-3.5-flash")
+        );
+        assert!(check_model("gemini/../x").is_err());
+        assert!(check_model("").is_err());
+        let no_key = Client::builder(DEFAULT_BASE_URL).build();
+        assert!(matches!(no_key, Err(Error::Config(m)) if m.contains("GEMINI_API_KEY")));
+        let c = Client::builder(DEFAULT_BASE_URL)
+            .api_key("AIza-secret-key")
+            .build()
+            .unwrap();
+        assert_eq!(c.model(), DEFAULT_MODEL);
+        assert_eq!(c.deadline(), DEFAULT_DEADLINE);
+        let dbg = format!("{c:?}");
+        assert!(!dbg.contains("AIza-secret-key"), "{dbg}");
+    }
+
+    #[test]
+    fn from_env_reads_the_three_variables() {
+        let vars = |pairs: &'static [(&'static str, &'static str)]| {
+            move |name: &str| {
+                pairs
+                    .iter()
+                    .find(|(k, _)| *k == name)
+                    .map(|(_, v)| (*v).to_owned())
+            }
+        };
+        let e = Client::builder_from(vars(&[("GEMINI_MODEL", "x")])).unwrap_err();
+        assert!(e.to_string().contains("GEMINI_API_KEY"));
+        let c = Client::builder_from(vars(&[
+            ("GEMINI_API_KEY", "k"),
+            ("GEMINI_MODEL", "gemini-2.5-flash"),
+            ("GEMINI_URL", "http://127.0.0.1:9"),
+        ]))
+        .unwrap()
+        .build()
+        .unwrap();
+        assert_eq!(c.model(), "gemini-2.5-flash");
+        assert_eq!(c.base_url().as_str(), "http://127.0.0.1:9/");
+        let c = Client::builder_from(vars(&[("GEMINI_API_KEY", "k"), ("GEMINI_MODEL", " ")]))
+            .unwrap()
+            .build()
+            .unwrap();
+        assert_eq!(c.model(), DEFAULT_MODEL);
+        assert_eq!(
+            c.base_url().as_str(),
+            "https://generativelanguage.googleapis.com/"
+        );
+    }
+}

@@ -1,0 +1,26 @@
+#![doc = include_str!("../README.md")]
+#![cfg_attr(docsrs, feature(doc_cfg))]
+#![deny(missing_docs)]
+
+mod client;
+mod error;
+mod extract;
+mod image;
+pub mod models;
+mod retry;
+pub mod schema;
+
+#[cfg(feature = "testkit")]
+#[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
+pub mod testkit;
+
+pub use client::{
+    API_KEY_HEADER, Client, ClientBuilder, DEFAULT_BASE_URL, DEFAULT_DEADLINE,
+    DEFAULT_MAX_RETRY_DELAY, DEFAULT_MODEL,
+};
+pub use error::{ApiError, EXCERPT_CHARS, Error, Result, parse_duration};
+pub use extract::{ExtractOptions, Extraction, extraction_request};
+pub use image::{Image, ImageFormat};
+pub use models::{BlockReason, FinishReason, UsageMetadata};
+pub use retry::{RetryConfig, TimeoutConfig};
+pub use schema::{SchemaError, response_schema};
