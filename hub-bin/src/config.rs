@@ -704,6 +704,8 @@ struct FileToken {
 struct Source<'a> {
     env: &'a dyn Fn(&str) -> Option<String>,
     file: FileConfig,
+    /// The `section.key`s asked for, so that a key nobody asked for (a typo) is an error.
+    asked: std::cell::RefCell<std::collections::BTreeSet<String>>,
 }
 
 impl Source<'_> {
@@ -711,7 +713,41 @@ impl Source<'_> {
         (self.env)(var).filter(|v| !v.trim().is_empty())
     }
 
+    /// Every key of the file's sections that no setting asked for: a typo, or a setting of an
+    /// upstream whose address (`url`, `host`) the section lacks.
+    fn check_unasked(&self) -> Result<(), ConfigError> {
+        let asked = self.asked.borrow();
+        let f = &self.file;
+        for (section, table) in [
+            ("sse", &f.sse),
+            ("workers", &f.workers),
+            ("frappe", &f.frappe),
+            ("genieacs", &f.genieacs),
+            ("tplink", &f.tplink),
+            ("olt", &f.olt),
+            ("traccar", &f.traccar),
+            ("dispatch", &f.dispatch),
+            ("authentik", &f.authentik),
+            ("smtp", &f.smtp),
+            ("invites", &f.invites),
+        ] {
+            if let Some(key) = table
+                .keys()
+                .find(|k| !asked.contains(&format!("{section}.{k}")))
+            {
+                return Err(ConfigError::new(
+                    "HUB_CONFIG_FILE",
+                    format!(
+                        "[{section}] {key} is not a setting, or is read only when the section has its address (url or host)"
+                    ),
+                ));
+            }
+        }
+        Ok(())
+    }
+
     fn section(&self, var: &str, section: &str, key: &str) -> Result<Option<String>, ConfigError> {
+        self.asked.borrow_mut().insert(format!("{section}.{key}"));
         if let Some(v) = self.env(var) {
             return Ok(Some(v));
         }
@@ -1365,7 +1401,11 @@ impl Settings {
                 })?
             }
         };
-        let src = Source { env, file };
+        let src = Source {
+            env,
+            file,
+            asked: std::cell::RefCell::default(),
+        };
         let mut s = Settings::default();
 
         if let Some(raw) = src.env("HUB_LISTEN").or_else(|| src.file.listen.clone()) {
@@ -1730,6 +1770,7 @@ impl Settings {
         if let Some(v) = src.env("HUB_REFRESH_DEADLINE_SECS") {
             s.refresh_deadline = parse_secs("HUB_REFRESH_DEADLINE_SECS", &v, false)?;
         }
+        src.check_unasked()?;
         Ok(s)
     }
 
@@ -2215,5 +2256,66 @@ v3 = { user = "noc", auth_protocol = "sha1", auth_password = "a-pass", priv_prot
         ] {
             assert_eq!(load(vars, None).unwrap_err().var, var, "{vars:?}");
         }
+    }
+
+    #[test]
+    fn the_invite_settings_come_from_the_file_too_and_a_variable_wins() {
+        let dir = std::env::temp_dir().join(format!(
+            "hub-config-invites-{}-{}",
+            std::process::id(),
+            getrandom::u32().unwrap_or(0)
+        ));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("hub.toml");
+        std::fs::write(
+            &path,
+            r#"
+[authentik]
+url = "https://auth.example.com"
+token = "file-token-secret"
+
+[smtp]
+host = "in-v3.mailjet.com"
+port = 2525
+username = "key"
+password = "file-smtp-secret"
+from = "Gigafibre <noreply@gigafibre.ca>"
+
+[invites]
+staff_groups = ["Ops", "Dispatch"]
+language = "en"
+wait_secs = 3
+"#,
+        )
+        .unwrap();
+        let s = load(&[("INVITE_LANGUAGE", "fr")], Some(&path)).unwrap();
+        assert_eq!(
+            s.authentik.as_ref().unwrap().url,
+            "https://auth.example.com"
+        );
+        let m = s.smtp.as_ref().unwrap();
+        assert_eq!((m.port, m.security), (2525, SmtpSecurity::StartTls));
+        assert_eq!(s.invites.staff_groups, ["Ops", "Dispatch"]);
+        assert_eq!(s.invites.language, Language::Fr, "the variable wins");
+        assert_eq!(s.invites.wait, Duration::from_secs(3));
+        let text = s.to_string();
+        assert!(!text.contains("file-token-secret") && !text.contains("file-smtp-secret"));
+        for (file, key) in [
+            (
+                "[smtp]\nhost = \"h\"\nfrom = \"a@b.c\"\nhots = \"typo\"\n",
+                "[smtp] hots",
+            ),
+            ("[smtp]\nport = 25\n", "[smtp] port"),
+            (
+                "[frappe]\nurl = \"https://erp\"\napi_key = \"k\"\napi_secret = \"s\"\npoll_sec = 5\n",
+                "[frappe] poll_sec",
+            ),
+        ] {
+            std::fs::write(&path, file).unwrap();
+            let err = load(&[], Some(&path)).unwrap_err();
+            assert_eq!(err.var, "HUB_CONFIG_FILE");
+            assert!(err.message.contains(key), "{err}");
+        }
+        let _ = std::fs::remove_dir_all(&dir);
     }
 }
