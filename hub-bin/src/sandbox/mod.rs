@@ -356,6 +356,8 @@ pub async fn prepare(mut settings: Settings) -> anyhow::Result<(Settings, Sandbo
         extra_ca: None,
     });
     settings.invites.staff_groups = vec![STAFF_GROUP.to_owned()];
+    // A key of its own, like the other generated secrets (no warning about a missing one).
+    settings.invites.key = Some(crate::invites::seal::random_key()?);
     settings.invites.login_url = Some("https://erp.example.com/ops/".to_owned());
     Ok((settings, sandbox))
 }
