@@ -76,7 +76,7 @@ impl ExtractOptions {
 }
 
 /// A value extracted from an image, with what the call cost.
-#[derive(Debug, Clone, PartialEq)]
+#[derive(Debug, Clone, PartialEq, serde::Serialize)]
 #[non_exhaustive]
 pub struct Extraction<T> {
     /// The value.
@@ -89,6 +89,9 @@ pub struct Extraction<T> {
     pub finish_reason: Option<FinishReason>,
     /// The answer's id.
     pub response_id: Option<String>,
+    /// Values that failed their checks after decoding (kept as read); filled by
+    /// [`Client::read`](crate::Client::read), empty for [`Client::extract`](crate::Client::extract).
+    pub flags: Vec<crate::extractors::Flag>,
 }
 
 impl<T: DeserializeOwned> Extraction<T> {
@@ -151,6 +154,7 @@ impl<T: DeserializeOwned> Extraction<T> {
             model_version: response.model_version,
             finish_reason: reason,
             response_id: response.response_id,
+            flags: Vec::new(),
         })
     }
 }

@@ -5,6 +5,7 @@
 mod client;
 mod error;
 mod extract;
+pub mod extractors;
 mod image;
 pub mod models;
 mod retry;
