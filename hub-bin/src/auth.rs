@@ -74,8 +74,10 @@ capabilities! {
     DevicesWrite = "devices:write",
     /// Inviting staff users.
     UsersInvite = "users:invite",
-    /// Billing.
+    /// Billing (and reading invoices).
     Billing = "billing",
+    /// Reading barcodes from photos (`/vision/barcodes`).
+    Vision = "vision",
     /// Network and monitoring alerts.
     Alerts = "alerts",
     /// Operating the hub itself: dead letters, replays.

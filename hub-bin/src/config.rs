@@ -32,6 +32,7 @@ pub const ENV_PREFIXES: &[&str] = &[
     "AUTHENTIK_",
     "SMTP_",
     "INVITE_",
+    "GEMINI_",
 ];
 
 /// An invalid setting: which variable, and what is wrong with it (never its value).
@@ -304,6 +305,23 @@ pub struct AuthentikSettings {
     pub token: SecretString,
     /// Per-request timeout (10 s).
     pub timeout: Duration,
+}
+
+/// Gemini (the `/vision/*` routes).
+#[derive(Debug, Clone)]
+pub struct GeminiSettings {
+    /// The API key (`GEMINI_API_KEY`).
+    pub api_key: SecretString,
+    /// The model (`GEMINI_MODEL`, default gemini-vision's current Flash model).
+    pub model: String,
+    /// The endpoint (`GEMINI_URL`, default Google's).
+    pub url: String,
+    /// The deadline of one reading, retries included (8 s, the field app's own limit).
+    pub deadline: Duration,
+    /// The largest photo accepted, in bytes (10 MiB); a larger one is a 413.
+    pub max_image_bytes: usize,
+    /// Photos are downscaled to this longest side before upload (1536 px; 0: never).
+    pub max_side: u32,
 }
 
 /// How the SMTP connection is secured.
@@ -579,6 +597,8 @@ pub struct Settings {
     pub smtp: Option<SmtpSettings>,
     /// The staff invite flow.
     pub invites: InviteSettings,
+    /// Gemini, when configured.
+    pub gemini: Option<GeminiSettings>,
     /// How long `/devices/lookup` waits for its sources (8 s, the field app's own limit).
     pub lookup_deadline: Duration,
     /// How long `POST /devices/{serial}/refresh` waits for the modem's session before it
@@ -609,6 +629,7 @@ impl Default for Settings {
             authentik: None,
             smtp: None,
             invites: InviteSettings::default(),
+            gemini: None,
             lookup_deadline: Duration::from_secs(8),
             refresh_deadline: Duration::from_secs(30),
             log_json: true,
@@ -654,6 +675,8 @@ struct FileConfig {
     smtp: BTreeMap<String, toml::Value>,
     #[serde(default)]
     invites: BTreeMap<String, toml::Value>,
+    #[serde(default)]
+    gemini: BTreeMap<String, toml::Value>,
 }
 
 /// One `[[olts]]` table.
@@ -730,6 +753,7 @@ impl Source<'_> {
             ("authentik", &f.authentik),
             ("smtp", &f.smtp),
             ("invites", &f.invites),
+            ("gemini", &f.gemini),
         ] {
             if let Some(key) = table
                 .keys()
@@ -738,7 +762,7 @@ impl Source<'_> {
                 return Err(ConfigError::new(
                     "HUB_CONFIG_FILE",
                     format!(
-                        "[{section}] {key} is not a setting, or is read only when the section has its address (url or host)"
+                        "[{section}] {key} is not a setting, or is read only when the section has its address (url or host; api_key for gemini)"
                     ),
                 ));
             }
@@ -762,6 +786,7 @@ impl Source<'_> {
             "authentik" => &self.file.authentik,
             "smtp" => &self.file.smtp,
             "invites" => &self.file.invites,
+            "gemini" => &self.file.gemini,
             _ => &self.file.frappe,
         };
         Ok(match table.get(key) {
@@ -1082,6 +1107,60 @@ fn authentik_settings(src: &Source<'_>) -> Result<Option<AuthentikSettings>, Con
         url,
         token: SecretString::from(token.trim().to_owned()),
         timeout,
+    }))
+}
+
+fn gemini_settings(src: &Source<'_>) -> Result<Option<GeminiSettings>, ConfigError> {
+    let gm = |var: &str, key: &str| src.section(var, "gemini", key);
+    let Some(api_key) = gm("GEMINI_API_KEY", "api_key")? else {
+        return Ok(None);
+    };
+    let url = match gm("GEMINI_URL", "url")? {
+        Some(u) => http_url("GEMINI_URL", &u)?,
+        None => gemini_vision::DEFAULT_BASE_URL.to_owned(),
+    };
+    let model = gm("GEMINI_MODEL", "model")?
+        .map(|m| m.trim().to_owned())
+        .unwrap_or_else(|| gemini_vision::DEFAULT_MODEL.to_owned());
+    let deadline = match gm("GEMINI_DEADLINE_SECS", "deadline_secs")? {
+        Some(v) => parse_secs("GEMINI_DEADLINE_SECS", &v, false)?,
+        None => gemini_vision::DEFAULT_DEADLINE,
+    };
+    let max_image_bytes = match gm("GEMINI_MAX_IMAGE_BYTES", "max_image_bytes")? {
+        Some(v) => v
+            .trim()
+            .parse::<usize>()
+            .ok()
+            .filter(|n| (1024..=100 * 1024 * 1024).contains(n))
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "GEMINI_MAX_IMAGE_BYTES",
+                    "expected a number of bytes between 1024 and 104857600",
+                )
+            })?,
+        None => 10 * 1024 * 1024,
+    };
+    let max_side = match gm("GEMINI_MAX_SIDE", "max_side")? {
+        Some(v) => v
+            .trim()
+            .parse::<u32>()
+            .ok()
+            .filter(|n| *n == 0 || (256..=8192).contains(n))
+            .ok_or_else(|| {
+                ConfigError::new(
+                    "GEMINI_MAX_SIDE",
+                    "expected 0 (never downscale) or a number of pixels between 256 and 8192",
+                )
+            })?,
+        None => 1536,
+    };
+    Ok(Some(GeminiSettings {
+        api_key: SecretString::from(api_key.trim().to_owned()),
+        model,
+        url,
+        deadline,
+        max_image_bytes,
+        max_side,
     }))
 }
 
@@ -1764,6 +1843,7 @@ impl Settings {
         s.authentik = authentik_settings(&src)?;
         s.smtp = smtp_settings(&src)?;
         s.invites = invite_settings(&src)?;
+        s.gemini = gemini_settings(&src)?;
         if let Some(v) = src.env("HUB_LOOKUP_DEADLINE_SECS") {
             s.lookup_deadline = parse_secs("HUB_LOOKUP_DEADLINE_SECS", &v, false)?;
         }
@@ -1889,6 +1969,17 @@ impl Settings {
                 "language": self.invites.language.as_str(),
                 "secret_key": if self.invites.key.is_some() { "[redacted]" } else { "none: a key is made at start" },
                 "wait_secs": self.invites.wait.as_secs_f64(),
+            },
+            "gemini": match &self.gemini {
+                None => json!("not configured: set GEMINI_API_KEY"),
+                Some(g) => json!({
+                    "url": g.url,
+                    "api_key": "[redacted]",
+                    "model": g.model,
+                    "deadline_secs": g.deadline.as_secs_f64(),
+                    "max_image_bytes": g.max_image_bytes,
+                    "max_side": g.max_side,
+                }),
             },
             "lookup_deadline_secs": self.lookup_deadline.as_secs_f64(),
             "refresh_deadline_secs": self.refresh_deadline.as_secs_f64(),
@@ -2146,6 +2237,39 @@ v3 = { user = "noc", auth_protocol = "sha1", auth_password = "a-pass", priv_prot
         ] {
             assert_eq!(load(vars, None).unwrap_err().var, var, "{vars:?}");
         }
+    }
+
+    #[test]
+    fn gemini_is_configured_by_its_key_and_its_limits_are_checked() {
+        let s = load(&[("GEMINI_MODEL", "gemini-2.5-flash")], None).unwrap();
+        assert!(s.gemini.is_none(), "no key: not configured");
+        let s = load(&[("GEMINI_API_KEY", "AIza-secret")], None).unwrap();
+        let g = s.gemini.as_ref().unwrap();
+        assert_eq!(g.model, gemini_vision::DEFAULT_MODEL);
+        assert_eq!(g.url, gemini_vision::DEFAULT_BASE_URL);
+        assert_eq!(g.deadline, Duration::from_secs(8));
+        assert_eq!((g.max_image_bytes, g.max_side), (10 * 1024 * 1024, 1536));
+        assert!(!s.to_string().contains("AIza-secret"));
+        for (var, bad) in [
+            ("GEMINI_URL", "ftp://x"),
+            ("GEMINI_DEADLINE_SECS", "0"),
+            ("GEMINI_MAX_IMAGE_BYTES", "12"),
+            ("GEMINI_MAX_SIDE", "100"),
+        ] {
+            let e = load(&[("GEMINI_API_KEY", "k"), (var, bad)], None).unwrap_err();
+            assert_eq!(e.var, var, "{bad}");
+        }
+        let s = load(
+            &[
+                ("GEMINI_API_KEY", "k"),
+                ("GEMINI_MAX_SIDE", "0"),
+                ("GEMINI_MODEL", " gemini-2.5-flash "),
+            ],
+            None,
+        )
+        .unwrap();
+        let g = s.gemini.unwrap();
+        assert_eq!((g.max_side, g.model.as_str()), (0, "gemini-2.5-flash"));
     }
 
     #[test]

@@ -57,6 +57,16 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
+/// The Gemini client of the `/vision/*` routes.
+fn vision_client(g: &config::GeminiSettings) -> anyhow::Result<gemini_vision::Client> {
+    gemini_vision::Client::builder(&g.url)
+        .api_key(g.api_key.clone())
+        .model(g.model.clone())
+        .deadline(g.deadline)
+        .build()
+        .map_err(|e| anyhow::anyhow!("GEMINI: {e}"))
+}
+
 /// Builds the shared state: connects the store (running migrations), the bus and the ERPNext
 /// client. Nothing runs yet.
 pub async fn build_state(
@@ -112,6 +122,7 @@ pub async fn build_state(
         }
     };
     let invites = invites::Invites::from_settings(&settings)?.map(Arc::new);
+    let vision = settings.gemini.as_ref().map(vision_client).transpose()?;
     let (_, doc) = routes::api();
     let routes = RouteTable::from_openapi(&doc).map_err(anyhow::Error::msg)?;
     Ok(AppState {
@@ -124,6 +135,7 @@ pub async fn build_state(
         olts,
         traccar,
         invites,
+        vision,
         sandbox_mail: None,
         sandbox_olts: None,
         instance: Arc::from(format!(

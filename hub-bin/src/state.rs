@@ -47,6 +47,8 @@ pub struct AppState {
     pub olts: Option<crate::olt::Fleet>,
     /// Traccar, when configured.
     pub traccar: Option<traccar_client::Client>,
+    /// Gemini, for the `/vision/*` readings, when configured.
+    pub vision: Option<gemini_vision::Client>,
     /// The staff invite flow, when authentik and SMTP are configured.
     pub invites: Option<Arc<crate::invites::Invites>>,
     /// The sandbox's SMTP sink (`hub serve --sandbox` only), which `/sandbox/mail` lists.

@@ -166,10 +166,26 @@ mod tests {
     fn values_are_normalised_or_flagged() {
         let mut b = Barcodes {
             barcodes: vec![
-                code(BarcodeFormat::Code128, "0011.22aa.bbcc", BarcodeMeaning::Mac),
-                code(BarcodeFormat::Code128, "48575443 1A2B3C4D", BarcodeMeaning::GponSerial),
-                code(BarcodeFormat::Ean13, "4006381333931", BarcodeMeaning::Product),
-                code(BarcodeFormat::Ean13, "4006381333932", BarcodeMeaning::Product),
+                code(
+                    BarcodeFormat::Code128,
+                    "0011.22aa.bbcc",
+                    BarcodeMeaning::Mac,
+                ),
+                code(
+                    BarcodeFormat::Code128,
+                    "48575443 1A2B3C4D",
+                    BarcodeMeaning::GponSerial,
+                ),
+                code(
+                    BarcodeFormat::Ean13,
+                    "4006381333931",
+                    BarcodeMeaning::Product,
+                ),
+                code(
+                    BarcodeFormat::Ean13,
+                    "4006381333932",
+                    BarcodeMeaning::Product,
+                ),
                 code(BarcodeFormat::Code128, "00:11:22", BarcodeMeaning::Mac),
                 code(BarcodeFormat::Qr, "HWTC1A2B3C4", BarcodeMeaning::GponSerial),
                 code(BarcodeFormat::Code128, " SN123 ", BarcodeMeaning::Serial),
@@ -190,7 +206,10 @@ mod tests {
         );
         assert_eq!(b.barcodes[0].value, "00:11:22:AA:BB:CC");
         assert_eq!(b.barcodes[1].value, "HWTC1A2B3C4D");
-        assert_eq!(b.barcodes[4].value, "00:11:22", "a failing value is kept as read");
+        assert_eq!(
+            b.barcodes[4].value, "00:11:22",
+            "a failing value is kept as read"
+        );
         assert_eq!(b.barcodes[6].value, "SN123");
         assert_eq!(
             b.values_of(BarcodeMeaning::Mac).collect::<Vec<_>>(),

@@ -59,9 +59,8 @@ pub fn normalize_gpon_serial(raw: &str) -> Result<String, String> {
         .filter(|c| !matches!(c, ' ' | '-' | ':' | '_'))
         .collect::<String>()
         .to_ascii_uppercase();
-    let bad = || {
-        format!("{raw:?} is not a GPON serial (expected 4 letters and 8 hexadecimal digits)")
-    };
+    let bad =
+        || format!("{raw:?} is not a GPON serial (expected 4 letters and 8 hexadecimal digits)");
     if s.len() == 16 && s.chars().all(|c| c.is_ascii_hexdigit()) {
         let mut vendor = String::with_capacity(4);
         for i in 0..4 {
@@ -161,9 +160,8 @@ pub fn normalize_gst_number(raw: &str) -> Result<String, String> {
 /// # Errors
 /// Why it is not one.
 pub fn normalize_qst_number(raw: &str) -> Result<String, String> {
-    registration(raw, 10, "TQ").ok_or_else(|| {
-        format!("{raw:?} is not a QST number (expected 10 digits, TQ and 4 digits)")
-    })
+    registration(raw, 10, "TQ")
+        .ok_or_else(|| format!("{raw:?} is not a QST number (expected 10 digits, TQ and 4 digits)"))
 }
 
 fn registration(raw: &str, digits: usize, program: &str) -> Option<String> {
@@ -203,7 +201,12 @@ mod tests {
         ] {
             assert_eq!(normalize_mac(ok).unwrap(), "00:11:22:AA:BB:CC", "{ok}");
         }
-        for bad in ["", "00:11:22:AA:BB", "00:11:22:AA:BB:CC:DD", "00:11:22:AA:BB:CG"] {
+        for bad in [
+            "",
+            "00:11:22:AA:BB",
+            "00:11:22:AA:BB:CC:DD",
+            "00:11:22:AA:BB:CG",
+        ] {
             assert!(normalize_mac(bad).is_err(), "{bad}");
         }
         assert!(normalize_mac("00:00:00:00:00:00").is_err());
@@ -212,9 +215,21 @@ mod tests {
 
     #[test]
     fn gpon_serials() {
-        assert_eq!(normalize_gpon_serial("HWTC 1A2B3C4D").unwrap(), "HWTC1A2B3C4D");
-        assert_eq!(normalize_gpon_serial("414c434cfffe0001").unwrap(), "ALCLFFFE0001");
-        for bad in ["", "HWTC1A2B3C4G", "HWT11A2B3C4D", "1234567812345678", "HWTC1A2B3C4D5"] {
+        assert_eq!(
+            normalize_gpon_serial("HWTC 1A2B3C4D").unwrap(),
+            "HWTC1A2B3C4D"
+        );
+        assert_eq!(
+            normalize_gpon_serial("414c434cfffe0001").unwrap(),
+            "ALCLFFFE0001"
+        );
+        for bad in [
+            "",
+            "HWTC1A2B3C4G",
+            "HWT11A2B3C4D",
+            "1234567812345678",
+            "HWTC1A2B3C4D5",
+        ] {
             assert!(normalize_gpon_serial(bad).is_err(), "{bad}");
         }
     }

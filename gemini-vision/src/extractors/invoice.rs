@@ -94,7 +94,10 @@ Amounts are plain numbers without currency symbols or thousands separators.";
 
     fn check(&mut self) -> Vec<Flag> {
         let mut flags = Vec::new();
-        for (name, date) in [("issue_date", &self.issue_date), ("due_date", &self.due_date)] {
+        for (name, date) in [
+            ("issue_date", &self.issue_date),
+            ("due_date", &self.due_date),
+        ] {
             if let Some(d) = date.as_deref().filter(|d| !is_iso_date(d)) {
                 flags.push(Flag::new(
                     name,

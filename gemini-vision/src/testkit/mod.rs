@@ -99,6 +99,8 @@ struct Shared {
     faults: FaultQueue<Fault>,
     log: RequestLog<Recorded>,
     served: AtomicU64,
+    /// Known readings: an inline image's base64, and the answer text for it.
+    readings: std::sync::Mutex<Vec<(String, String)>>,
 }
 
 /// The fake Gemini. Cloning shares it; dropping the last clone stops it.
@@ -130,6 +132,7 @@ impl FakeGemini {
             faults: FaultQueue::default(),
             log: RequestLog::new(1000),
             served: AtomicU64::new(0),
+            readings: std::sync::Mutex::new(Vec::new()),
         });
         let app = Router::new()
             .route("/v1beta/models/{action}", axum::routing::post(generate))
@@ -162,6 +165,20 @@ impl FakeGemini {
     /// Injects `fault` into the next `times` requests.
     pub fn push_fault(&self, fault: Fault, times: u32) {
         self.shared.faults.push(fault, times, None);
+    }
+
+    /// Answers `text` (instead of a value generated from the schema) to every request that
+    /// carries `image` inline: a photo whose reading is known, for sandboxes and tests. The
+    /// latest answer given for an image wins.
+    pub fn answer_for_image(&self, image: &crate::Image, text: impl Into<String>) {
+        let data = image.to_base64();
+        let mut readings = self
+            .shared
+            .readings
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        readings.retain(|(d, _)| *d != data);
+        readings.push((data, text.into()));
     }
 
     /// Every request received, oldest first.
@@ -342,10 +359,11 @@ async fn generate(
         }))
         .into_response();
     }
-    let text = match (&fault, schema) {
-        (Some(Fault::Answer(text)), _) => text.clone(),
-        (_, Some(schema)) => sample(schema, true).to_string(),
-        (_, None) => "A fake answer.".to_owned(),
+    let text = match (&fault, known_reading(&shared, &json), schema) {
+        (Some(Fault::Answer(text)), _, _) => text.clone(),
+        (_, Some(known), _) => known,
+        (_, None, Some(schema)) => sample(schema, true).to_string(),
+        (_, None, None) => "A fake answer.".to_owned(),
     };
     let mut candidate = json!({"index": 0, "finishReason": "STOP"});
     match &fault {
@@ -364,6 +382,33 @@ async fn generate(
         "responseId": format!("fake-{n}"),
     }))
     .into_response()
+}
+
+/// The answer registered for an inline image of the request, if any.
+fn known_reading(shared: &Shared, request: &Value) -> Option<String> {
+    let readings = shared
+        .readings
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    if readings.is_empty() {
+        return None;
+    }
+    request
+        .get("contents")?
+        .as_array()?
+        .iter()
+        .filter_map(|c| c.get("parts")?.as_array())
+        .flatten()
+        .filter_map(|p| {
+            let blob = p.get("inlineData").or_else(|| p.get("inline_data"))?;
+            blob.get("data")?.as_str()
+        })
+        .find_map(|data| {
+            readings
+                .iter()
+                .find(|(d, _)| d == data)
+                .map(|(_, t)| t.clone())
+        })
 }
 
 /// Token counts in the shape Gemini reports: 258 per image, a token per 4 characters of text.

@@ -59,7 +59,7 @@ pub struct Lookup {
 }
 
 /// Runs one source under the shared deadline.
-async fn run_source<T>(
+pub(crate) async fn run_source<T>(
     name: &'static str,
     deadline: Instant,
     fut: impl Future<Output = Result<Option<T>, SourceError>>,

@@ -9,6 +9,7 @@ pub mod health;
 pub mod invites;
 pub mod olts;
 pub mod traccar;
+pub mod vision;
 pub mod webhooks;
 
 use std::time::Instant;
@@ -85,6 +86,9 @@ pub fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(invites::get_invite))
         .routes(routes!(invites::resume))
         .routes(routes!(invites::sandbox_mail))
+        .routes(routes!(vision::barcodes))
+        .routes(routes!(vision::equipment))
+        .routes(routes!(vision::invoice))
         .routes(routes!(events::events))
         .routes(routes!(webhooks::frappe))
         .split_for_parts()

@@ -16,6 +16,7 @@ use secrecy::{ExposeSecret, SecretString};
 
 pub mod mail;
 pub mod olts;
+pub mod vision;
 
 use crate::auth::{Capability, ServiceToken};
 use crate::config::{DatabaseUrl, FrappeSettings, Settings};
@@ -38,6 +39,8 @@ pub struct Sandbox {
     pub authentik: authentik_admin::testkit::FakeAuthentik,
     /// The SMTP sink the invite mails go to (`GET /sandbox/mail`).
     pub mail: std::sync::Arc<mail::MailSink>,
+    /// The fake Gemini and its sample photos (`/vision/*`).
+    pub vision: vision::SandboxVision,
     /// The proxy secret staff requests must carry.
     pub proxy_secret: String,
     /// A service token with every capability.
@@ -278,9 +281,11 @@ pub async fn prepare(mut settings: Settings) -> anyhow::Result<(Settings, Sandbo
         .create(&authentik_admin::NewGroup::new(STAFF_GROUP))
         .await?;
     let mail = std::sync::Arc::new(mail::MailSink::start().await?);
+    let vision = vision::SandboxVision::start(&frappe).await?;
     let sandbox = Sandbox {
         authentik,
         mail,
+        vision,
         genieacs,
         routers,
         olts,
@@ -355,6 +360,14 @@ pub async fn prepare(mut settings: Settings) -> anyhow::Result<(Settings, Sandbo
         timeout: Duration::from_secs(5),
         extra_ca: None,
     });
+    settings.gemini = Some(crate::config::GeminiSettings {
+        api_key: sandbox.vision.gemini.api_key(),
+        model: gemini_vision::DEFAULT_MODEL.to_owned(),
+        url: sandbox.vision.gemini.url().to_string(),
+        deadline: gemini_vision::DEFAULT_DEADLINE,
+        max_image_bytes: 10 * 1024 * 1024,
+        max_side: 1536,
+    });
     settings.invites.staff_groups = vec![STAFF_GROUP.to_owned()];
     // A key of its own, like the other generated secrets (no warning about a missing one).
     settings.invites.key = Some(crate::invites::seal::random_key()?);
@@ -416,6 +429,11 @@ pub fn instructions(addr: SocketAddr, sandbox: &Sandbox, header: &str) -> String
         sandbox.authentik.url()
     );
     let _ = writeln!(out, "  SMTP sink (invite mails): {}", sandbox.mail.addr());
+    let _ = writeln!(
+        out,
+        "  Gemini (fake: knows the sample photos, answers others from the schema): {}",
+        sandbox.vision.gemini.url()
+    );
     let _ = writeln!(out, "  store: SQLite in memory");
     let _ = writeln!(out);
     let _ = writeln!(
@@ -529,6 +547,35 @@ pub fn instructions(addr: SocketAddr, sandbox: &Sandbox, header: &str) -> String
             out,
             "curl -s http://{host}/sandbox/mail -H 'Authorization: Bearer {token}'"
         );
+    }
+    {
+        let token = &sandbox.service_token;
+        for (kind, path) in &sandbox.vision.photos {
+            let (what, query) = match kind.as_str() {
+                "equipment" => (
+                    "read the label of the in-stock ONT router, find its equipment and ACS device, and bind them",
+                    "?bind=true",
+                ),
+                "barcodes" => (
+                    "read the barcodes of a photo (multipart, as the apps send it)",
+                    "",
+                ),
+                _ => ("read a supplier invoice (GST/QST checked)", ""),
+            };
+            let _ = writeln!(out, "# {what}:");
+            let body = if kind.as_str() == "barcodes" {
+                format!("-F 'image=@{}'", path.display())
+            } else {
+                format!(
+                    "-H 'Content-Type: image/png' --data-binary '@{}'",
+                    path.display()
+                )
+            };
+            let _ = writeln!(
+                out,
+                "curl -s -X POST 'http://{host}/vision/{kind}{query}' -H 'Authorization: Bearer {token}' {body}"
+            );
+        }
     }
     let _ = writeln!(out, "# as a script, with the service token:");
     let _ = writeln!(

@@ -15,4 +15,5 @@ mod queues;
 mod routers;
 mod smtp;
 mod traccar;
+mod vision;
 mod webhooks;

@@ -102,6 +102,9 @@ fn config_check_prints_the_effective_settings_with_secrets_redacted() {
         .env("SMTP_FROM", "Gigafibre <noreply@gigafibre.ca>")
         .env("INVITE_STAFF_GROUPS", "Gigafibre Ops, Gigafibre Dispatch")
         .env("INVITE_SECRET_KEY", "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef")
+        .env("GEMINI_API_KEY", "AIza-gemini-secret-7")
+        .env("GEMINI_MODEL", "gemini-2.5-flash")
+        .env("GEMINI_MAX_SIDE", "1024")
         .output()
         .unwrap();
     assert_eq!(
@@ -122,6 +125,7 @@ fn config_check_prints_the_effective_settings_with_secrets_redacted() {
         "v3-priv-pass-88",
         "authentik-token-secret-5",
         "mailjet-secret-6",
+        "AIza-gemini-secret-7",
         "0123456789abcdef",
         &token_hash,
     ] {
