@@ -11,6 +11,8 @@
 //!   a timestamp for `date-time`), numbers 1 (0.5) moved into `[minimum, maximum]`, `true`,
 //!   arrays of `minItems` items (at least one), optional nullable properties `null`.
 //!
+//! A photo whose reading is known ([`FakeGemini::answer_for_image`]) gets that reading instead.
+//!
 //! Faults ([`FakeGemini::push_fault`]): an error status for the next requests (with a
 //! `RetryInfo.retryDelay` on a 429), a blocked prompt, a finish reason, a fixed answer, a
 //! delay. Every request is logged with the key redacted ([`FakeGemini::requests`]).
