@@ -194,10 +194,7 @@ pub async fn equipment(
 }
 
 /// Reads `image` with extractor `E` under the configured deadline.
-async fn read<E: Extractor>(state: &AppState, image: Image) -> Result<(Reading, E), AppError>
-where
-    E: Clone,
-{
+async fn read<E: Extractor>(state: &AppState, image: Image) -> Result<(Reading, E), AppError> {
     let client = state
         .vision
         .as_ref()
