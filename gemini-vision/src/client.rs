@@ -592,7 +592,7 @@ async fn downscale_blocking(image: Image, settings: Downscale) -> Result<Image> 
     if settings.max_side().is_none() {
         return Ok(image);
     }
-    tokio::task::spawn_blocking(move || image.downscaled(&settings))
+    tokio::task::spawn_blocking(move || crate::resize::downscale_for_upload(&image, &settings))
         .await
         .map_err(|e| Error::InvalidImage(format!("the image could not be downscaled: {e}")))?
 }

@@ -191,6 +191,18 @@ fn flatten_on_white(img: DynamicImage) -> RgbImage {
 
 /// See [`Image::downscaled`].
 pub(crate) fn downscale(image: &Image, settings: &Downscale) -> Result<Image> {
+    downscale_with(image, settings, false)
+}
+
+/// What the client does before sending: as [`downscale`], except that an image whose header
+/// does not even decode is sent as given, as before downscaling existed (Gemini then judges
+/// it). A size over the decoding limits, and a corrupt image that needs downscaling, are still
+/// [`Error::InvalidImage`].
+pub(crate) fn downscale_for_upload(image: &Image, settings: &Downscale) -> Result<Image> {
+    downscale_with(image, settings, true)
+}
+
+fn downscale_with(image: &Image, settings: &Downscale, lenient: bool) -> Result<Image> {
     let Some(max) = settings.max_side else {
         return Ok(image.clone());
     };
@@ -199,9 +211,14 @@ pub(crate) fn downscale(image: &Image, settings: &Downscale) -> Result<Image> {
         return Ok(image.clone());
     }
     let format = image.format();
-    let mut decoder = reader(image)?
-        .into_decoder()
-        .map_err(|e| invalid(format, &e))?;
+    let mut decoder = match reader(image)?.into_decoder() {
+        Ok(d) => d,
+        Err(e) if lenient && !matches!(e, image::ImageError::Limits(_)) => {
+            tracing::debug!(error = %e, "image header not decoded; sent as given");
+            return Ok(image.clone());
+        }
+        Err(e) => return Err(invalid(format, &e)),
+    };
     let (w, h) = decoder.dimensions();
     if w.max(h) <= max {
         return Ok(image.clone());
@@ -304,7 +321,11 @@ mod tests {
         // Saved at quality 5, a photo is smaller than its slightly smaller copy at 100.
         let original = Image::new(jpeg(&photo(800, 800), 5)).unwrap();
         let out = original
-            .downscaled(&Downscale::default().with_max_side(790).with_jpeg_quality(100))
+            .downscaled(
+                &Downscale::default()
+                    .with_max_side(790)
+                    .with_jpeg_quality(100),
+            )
             .unwrap();
         assert!(out.bytes() == original.bytes());
         let bytes = original.bytes();
@@ -409,6 +430,19 @@ mod tests {
             bomb.downscaled(&Downscale::default()),
             Err(Error::InvalidImage(_))
         ));
+    }
+
+    #[test]
+    fn the_client_sends_an_unreadable_header_as_given_but_not_a_bomb() {
+        let stub = Image::new(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()).unwrap();
+        assert!(stub.downscaled(&Downscale::default()).is_err());
+        let sent = downscale_for_upload(&stub, &Downscale::default()).unwrap();
+        assert!(sent.bytes() == stub.bytes());
+        let mut bytes = jpeg(&photo(16, 16), 90);
+        let sof = bytes.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
+        bytes[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
+        let bomb = Image::new(bytes).unwrap();
+        assert!(downscale_for_upload(&bomb, &Downscale::default()).is_err());
     }
 
     #[test]
