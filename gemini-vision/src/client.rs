@@ -441,10 +441,11 @@ impl Client {
     {
         let deadline = Deadline::after(options.deadline.unwrap_or(self.inner.deadline));
         let model = self.model_of(options)?;
+        // Refused before any work, as `extraction_request` would.
         if prompt.trim().is_empty() {
-            // Refused before any work, as `extraction_request` would.
             return Err(Error::InvalidInput("the prompt is empty".to_owned()));
         }
+        crate::schema::response_schema::<T>()?;
         let image = downscale_blocking(image, downscale).await?;
         if image.bytes().len() <= self.inner.inline_limit {
             let request = extraction_request::<T>(&image, prompt, options)?;
