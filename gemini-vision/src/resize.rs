@@ -223,6 +223,14 @@ fn downscale_with(image: &Image, settings: &Downscale, lenient: bool) -> Result<
     if w.max(h) <= max {
         return Ok(image.clone());
     }
+    // `DynamicImage::from_decoder` allocates the whole image without looking at `max_alloc`.
+    if decoder.total_bytes() > MAX_DECODE_ALLOC {
+        return Err(Error::InvalidImage(format!(
+            "the {format} image is too large to decode ({w} x {h} px, {} MiB decoded; limit {} MiB)",
+            decoder.total_bytes() / (1024 * 1024),
+            MAX_DECODE_ALLOC / (1024 * 1024)
+        )));
+    }
     if format == ImageFormat::Jpeg && !jpeg_is_complete(image.bytes()) {
         // The decoder fills a cut image with grey rather than failing.
         return Err(Error::InvalidImage(
@@ -418,18 +426,32 @@ mod tests {
             matches!(&err, Error::InvalidImage(m) if m.contains("too large")),
             "{err:?}"
         );
-        // A PNG header declaring the same.
+        // Within the side limit, but 16000 x 16000 x 3 bytes is over the memory limit.
+        let mut bytes = jpeg(&photo(16, 16), 90);
+        bytes[sof + 5..sof + 9].copy_from_slice(&[0x3E, 0x80, 0x3E, 0x80]);
+        let err = Image::new(bytes)
+            .unwrap()
+            .downscaled(&Downscale::default())
+            .unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidImage(m) if m.contains("16000 x 16000")),
+            "{err:?}"
+        );
+        // A PNG header declaring 60000 x 60000.
         let mut png = Vec::new();
         image::codecs::png::PngEncoder::new(&mut png)
             .write_image(&[0; 3], 1, 1, image::ExtendedColorType::Rgb8)
             .unwrap();
         png[16..20].copy_from_slice(&60_000u32.to_be_bytes());
         png[20..24].copy_from_slice(&60_000u32.to_be_bytes());
+        let crc = crc32(&png[12..29]);
+        png[29..33].copy_from_slice(&crc.to_be_bytes());
         let bomb = Image::new(png).unwrap();
-        assert!(matches!(
-            bomb.downscaled(&Downscale::default()),
-            Err(Error::InvalidImage(_))
-        ));
+        let err = bomb.downscaled(&Downscale::default()).unwrap_err();
+        assert!(
+            matches!(&err, Error::InvalidImage(m) if m.contains("too large")),
+            "{err:?}"
+        );
     }
 
     #[test]
@@ -443,6 +465,22 @@ mod tests {
         bytes[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);
         let bomb = Image::new(bytes).unwrap();
         assert!(downscale_for_upload(&bomb, &Downscale::default()).is_err());
+    }
+
+    /// The CRC-32 of a PNG chunk (type and data).
+    fn crc32(bytes: &[u8]) -> u32 {
+        let mut crc = 0xFFFF_FFFFu32;
+        for &b in bytes {
+            crc ^= u32::from(b);
+            for _ in 0..8 {
+                crc = if crc & 1 == 1 {
+                    (crc >> 1) ^ 0xEDB8_8320
+                } else {
+                    crc >> 1
+                };
+            }
+        }
+        !crc
     }
 
     #[test]
