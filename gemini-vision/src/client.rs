@@ -10,17 +10,18 @@ use std::time::Duration;
 use bytes::Bytes;
 use gigafibre_client_core::{ConcurrencyLimit, ErrorBody, RetryConfig, TimeoutConfig, Transient};
 use http::header::{ACCEPT, CONTENT_TYPE};
-use http::{HeaderValue, StatusCode};
+use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use tokio::time::Instant;
 use tracing::Instrument;
 use url::Url;
 
-use crate::error::from_answer;
+use crate::error::{EXCERPT_CHARS, from_answer, truncate};
 use crate::extract::{ExtractOptions, Extraction, extraction_request};
 use crate::image::Image;
 use crate::models::{GenerateContentRequest, GenerateContentResponse};
-use crate::{Error, Result};
+use crate::resize::Downscale;
+use crate::{ApiError, Error, Result};
 
 /// The public endpoint.
 pub const DEFAULT_BASE_URL: &str = "https://generativelanguage.googleapis.com";
@@ -34,6 +35,11 @@ pub const DEFAULT_MAX_RETRY_DELAY: Duration = Duration::from_secs(30);
 /// The header the API key travels in.
 pub const API_KEY_HEADER: &str = "x-goog-api-key";
 
+/// The default largest image sent inline, in raw bytes (15 MiB): base64 inflates it by 4/3,
+/// which keeps the request under the historical 20 MB inline limit. A larger image goes
+/// through the Files API.
+pub const DEFAULT_INLINE_LIMIT: usize = 15 * 1024 * 1024;
+
 struct Inner {
     http: reqwest::Client,
     base: Url,
@@ -44,6 +50,8 @@ struct Inner {
     deadline: Duration,
     max_retry_delay: Duration,
     limiter: ConcurrencyLimit,
+    downscale: Downscale,
+    inline_limit: usize,
 }
 
 /// A Gemini API client. Cheap to clone (one `Arc` inside); clones share the connection pool
@@ -65,6 +73,8 @@ impl fmt::Debug for Client {
             .field("attempt_timeout", &self.inner.attempt_timeout)
             .field("deadline", &self.inner.deadline)
             .field("max_retry_delay", &self.inner.max_retry_delay)
+            .field("downscale", &self.inner.downscale)
+            .field("inline_limit", &self.inner.inline_limit)
             .finish_non_exhaustive()
     }
 }
@@ -80,6 +90,8 @@ pub struct ClientBuilder {
     deadline: Duration,
     max_retry_delay: Duration,
     max_concurrency: usize,
+    downscale: Downscale,
+    inline_limit: usize,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -151,6 +163,22 @@ impl ClientBuilder {
         self
     }
 
+    /// How [`extract`](Client::extract) downscales an image before sending it (default
+    /// [`Downscale::default`]: longest side 1536 px, JPEG quality 85; [`Downscale::off`] sends
+    /// images as given).
+    pub fn downscale(mut self, downscale: Downscale) -> Self {
+        self.downscale = downscale;
+        self
+    }
+
+    /// The largest (downscaled) image [`extract`](Client::extract) sends inline, in raw bytes
+    /// (default [`DEFAULT_INLINE_LIMIT`], 15 MiB); a larger one is uploaded through the Files
+    /// API, referenced by its URI, and deleted after the answer.
+    pub fn inline_limit(mut self, bytes: usize) -> Self {
+        self.inline_limit = bytes;
+        self
+    }
+
     /// Validates the settings and builds the client.
     ///
     /// # Errors
@@ -199,6 +227,8 @@ impl ClientBuilder {
                 deadline: self.deadline,
                 max_retry_delay: self.max_retry_delay,
                 limiter: ConcurrencyLimit::new(self.max_concurrency),
+                downscale: self.downscale,
+                inline_limit: self.inline_limit,
             }),
         })
     }
@@ -241,6 +271,8 @@ impl Client {
             deadline: DEFAULT_DEADLINE,
             max_retry_delay: DEFAULT_MAX_RETRY_DELAY,
             max_concurrency: 8,
+            downscale: Downscale::default(),
+            inline_limit: DEFAULT_INLINE_LIMIT,
         }
     }
 
@@ -287,6 +319,16 @@ impl Client {
         self.inner.deadline
     }
 
+    /// How [`extract`](Self::extract) downscales images.
+    pub fn downscale_settings(&self) -> Downscale {
+        self.inner.downscale
+    }
+
+    /// The largest image [`extract`](Self::extract) sends inline, in bytes.
+    pub fn inline_limit(&self) -> usize {
+        self.inner.inline_limit
+    }
+
     /// `POST /v1beta/models/{model}:generateContent` with the client's model and deadline.
     ///
     /// # Errors
@@ -310,22 +352,35 @@ impl Client {
         request: &GenerateContentRequest,
         options: &ExtractOptions,
     ) -> Result<GenerateContentResponse> {
-        let model = match &options.model {
-            Some(m) => check_model(m)?,
-            None => self.inner.model.clone(),
-        };
+        let model = self.model_of(options)?;
+        let deadline = Deadline::after(options.deadline.unwrap_or(self.inner.deadline));
+        self.generate_at(request, &model, deadline).await
+    }
+
+    fn model_of(&self, options: &ExtractOptions) -> Result<String> {
+        match &options.model {
+            Some(m) => check_model(m),
+            None => Ok(self.inner.model.clone()),
+        }
+    }
+
+    /// `generateContent` under a deadline already running.
+    async fn generate_at(
+        &self,
+        request: &GenerateContentRequest,
+        model: &str,
+        deadline: Deadline,
+    ) -> Result<GenerateContentResponse> {
         let body = serde_json::to_vec(request)
             .map_err(|e| Error::InvalidInput(format!("could not encode the request: {e}")))?;
-        let deadline = options.deadline.unwrap_or(self.inner.deadline);
-        let answer = self.execute(&model, Bytes::from(body), deadline).await?;
-        gigafibre_client_core::decode_json(&answer).map_err(|e| Error::Decode {
-            path: e.path,
-            source: e.source,
-            text: crate::error::truncate(
-                &String::from_utf8_lossy(&answer),
-                crate::error::EXCERPT_CHARS,
-            ),
-        })
+        let url = gigafibre_client_core::join(
+            &self.inner.base,
+            &["v1beta", "models", &format!("{model}:generateContent")],
+        );
+        let mut call = Call::post_json(url, Bytes::from(body));
+        call.model = Some(model.to_owned());
+        let answer = self.send(&call, deadline).await?;
+        decode(&answer.body)
     }
 
     /// Extracts a `T` from an image: the image, then `prompt`, with `T`'s schema as the
@@ -346,8 +401,16 @@ impl Client {
     /// [`extract`](Self::extract) with options (deadline, model, system instruction, thinking,
     /// safety settings, token limit).
     ///
+    /// The image is first downscaled on a blocking thread
+    /// ([`ClientBuilder::downscale`]); when it is still larger than the inline limit
+    /// ([`ClientBuilder::inline_limit`]) it is uploaded through the Files API, referenced as
+    /// `fileData`, and the file is deleted in the background once the answer is in (a failed
+    /// delete is logged at debug level; Gemini deletes files after 48 h anyway). The deadline
+    /// covers all of it.
+    ///
     /// # Errors
-    /// As [`extract`](Self::extract).
+    /// As [`extract`](Self::extract); [`Error::InvalidImage`] for a JPEG or PNG that does not
+    /// decode; the errors of [`upload_image`](Self::upload_image).
     pub async fn extract_with<T>(
         &self,
         image: Image,
@@ -357,23 +420,62 @@ impl Client {
     where
         T: schemars::JsonSchema + serde::de::DeserializeOwned,
     {
-        let request = extraction_request::<T>(&image, prompt, options)?;
-        drop(image);
-        let response = self.generate_with(&request, options).await?;
-        Extraction::from_response(response)
+        self.extract_downscaled(image, prompt, options, self.inner.downscale)
+            .await
     }
 
-    /// Sends the request under the call's deadline, retrying what is safe to retry.
-    async fn execute(&self, model: &str, body: Bytes, deadline: Duration) -> Result<Bytes> {
+    /// [`extract_with`](Self::extract_with) with downscaling settings of the call's own
+    /// (instead of the client's [`ClientBuilder::downscale`]).
+    ///
+    /// # Errors
+    /// As [`extract_with`](Self::extract_with).
+    pub async fn extract_downscaled<T>(
+        &self,
+        image: Image,
+        prompt: &str,
+        options: &ExtractOptions,
+        downscale: Downscale,
+    ) -> Result<Extraction<T>>
+    where
+        T: schemars::JsonSchema + serde::de::DeserializeOwned,
+    {
+        let deadline = Deadline::after(options.deadline.unwrap_or(self.inner.deadline));
+        let model = self.model_of(options)?;
+        // Refused before any work, as `extraction_request` would.
+        if prompt.trim().is_empty() {
+            return Err(Error::InvalidInput("the prompt is empty".to_owned()));
+        }
+        crate::schema::response_schema::<T>()?;
+        let image = downscale_blocking(image, downscale).await?;
+        if image.bytes().len() <= self.inner.inline_limit {
+            let request = extraction_request::<T>(&image, prompt, options)?;
+            drop(image);
+            let response = self.generate_at(&request, &model, deadline).await?;
+            return Extraction::from_response(response);
+        }
+        // Built around a one-byte stand-in, so that the large image is never base64-encoded;
+        // its part is then replaced by the file's.
+        let stand_in = Image::with_mime_type(&b"\0"[..], image.mime_type())?;
+        let mut request = extraction_request::<T>(&stand_in, prompt, options)?;
+        let file = self
+            .upload_image_at(&image, "gemini-vision image", deadline)
+            .await?;
+        drop(image);
+        let result = match crate::files::use_file(&mut request, &file) {
+            Ok(()) => self.generate_at(&request, &model, deadline).await,
+            Err(e) => Err(e),
+        };
+        self.delete_in_background(file.name.clone());
+        Extraction::from_response(result?)
+    }
+
+    /// Sends one request under a running deadline, retrying what is safe to retry.
+    pub(crate) async fn send(&self, call: &Call, deadline: Deadline) -> Result<Answer> {
         let inner = &*self.inner;
-        let url = gigafibre_client_core::join(
-            &inner.base,
-            &["v1beta", "models", &format!("{model}:generateContent")],
-        );
-        let label = format!("gemini POST {}", url.path());
-        let deadline_at = Instant::now() + deadline;
-        let run = gigafibre_client_core::retry(&inner.retry, true, &label, || async {
-            self.attempt(&url, body.clone(), model, deadline_at)
+        let label = format!("gemini {} {}", call.method, call.url.path());
+        let deadline_at = deadline.at;
+        let run = gigafibre_client_core::retry(&inner.retry, call.idempotent, &label, || async {
+            self.attempt(call, deadline_at)
                 .await
                 .map_err(|err| Attempt {
                     err,
@@ -381,39 +483,42 @@ impl Client {
                     deadline_at,
                 })
         });
-        match tokio::time::timeout(deadline, run).await {
+        match tokio::time::timeout_at(deadline_at, run).await {
             Ok(Ok(answer)) => Ok(answer),
             Ok(Err(attempt)) => Err(attempt.err),
-            Err(_) => Err(Error::Timeout(deadline)),
+            Err(_) => Err(Error::Timeout(deadline.total)),
         }
     }
 
-    async fn attempt(
-        &self,
-        url: &Url,
-        body: Bytes,
-        model: &str,
-        deadline_at: Instant,
-    ) -> Result<Bytes> {
+    async fn attempt(&self, call: &Call, deadline_at: Instant) -> Result<Answer> {
         let inner = &*self.inner;
-        let path = url.path().to_owned();
+        let path = call.url.path().to_owned();
         let left = deadline_at.saturating_duration_since(Instant::now());
         let timeout = inner
             .attempt_timeout
             .min(left.max(Duration::from_millis(1)));
-        let span = tracing::debug_span!("gemini.request", http.method = "POST", http.path = %path);
+        let span =
+            tracing::debug_span!("gemini.request", http.method = %call.method, http.path = %path);
         async {
             let _permit = inner.limiter.acquire().await;
-            let key = gigafibre_client_core::sensitive_header(inner.api_key.expose_secret())
-                .map_err(|e| Error::Config(format!("API key: {e}")))?;
-            let response = inner
+            let mut request = inner
                 .http
-                .post(url.clone())
+                .request(call.method.clone(), call.url.clone())
                 .timeout(timeout)
-                .header(ACCEPT, HeaderValue::from_static("application/json"))
-                .header(CONTENT_TYPE, HeaderValue::from_static("application/json"))
-                .header(API_KEY_HEADER, key)
-                .body(body)
+                .header(ACCEPT, HeaderValue::from_static("application/json"));
+            if let Some(ct) = call.content_type {
+                request = request.header(CONTENT_TYPE, HeaderValue::from_static(ct));
+            }
+            for (name, value) in &call.headers {
+                request = request.header(name, value);
+            }
+            if call.send_key {
+                let key = gigafibre_client_core::sensitive_header(inner.api_key.expose_secret())
+                    .map_err(|e| Error::Config(format!("API key: {e}")))?;
+                request = request.header(API_KEY_HEADER, key);
+            }
+            let response = request
+                .body(call.body.clone())
                 .send()
                 .await
                 .map_err(|e| transport(e, timeout))?;
@@ -422,22 +527,153 @@ impl Client {
             let bytes = response.bytes().await.map_err(|e| transport(e, timeout))?;
             if status == StatusCode::OK {
                 tracing::debug!(status = status.as_u16(), "answer");
-                return Ok(bytes);
+                return Ok(Answer {
+                    headers,
+                    body: bytes,
+                });
             }
             let captured = ErrorBody::capture(status, &headers, &bytes);
-            let err = from_answer(
-                status,
-                &captured.text,
-                captured.json.as_ref(),
-                captured.retry_after,
-                model,
-            );
+            let err = match &call.model {
+                Some(model) => from_answer(
+                    status,
+                    &captured.text,
+                    captured.json.as_ref(),
+                    captured.retry_after,
+                    model,
+                ),
+                // A 404 of the Files API names a file, not a model.
+                None if status == StatusCode::NOT_FOUND => {
+                    let body = captured.json.as_ref().and_then(ApiError::parse);
+                    Error::Api {
+                        status,
+                        code: body.as_ref().and_then(|b| b.status.clone()),
+                        message: body.as_ref().map_or_else(
+                            || truncate(captured.text.trim(), EXCERPT_CHARS),
+                            |b| b.message.clone(),
+                        ),
+                        reason: body.as_ref().and_then(|b| b.reason().map(str::to_owned)),
+                        body: body.map(Box::new),
+                    }
+                }
+                None => from_answer(
+                    status,
+                    &captured.text,
+                    captured.json.as_ref(),
+                    captured.retry_after,
+                    "",
+                ),
+            };
             tracing::debug!(status = status.as_u16(), error = %err, "error answer");
             Err(err)
         }
         .instrument(span)
         .await
     }
+
+    /// The client's default deadline, starting now.
+    pub(crate) fn default_deadline(&self) -> Deadline {
+        Deadline::after(self.inner.deadline)
+    }
+
+    fn delete_in_background(&self, name: String) {
+        let client = self.clone();
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        runtime.spawn(async move {
+            if let Err(e) = client.delete_file(&name).await {
+                tracing::debug!(file = %name, error = %e, "could not delete an uploaded file");
+            }
+        });
+    }
+}
+
+/// Downscales on a blocking thread (decoding and resizing are CPU-bound).
+async fn downscale_blocking(image: Image, settings: Downscale) -> Result<Image> {
+    if settings.max_side().is_none() {
+        return Ok(image);
+    }
+    tokio::task::spawn_blocking(move || crate::resize::downscale_for_upload(&image, &settings))
+        .await
+        .map_err(|e| Error::InvalidImage(format!("the image could not be downscaled: {e}")))?
+}
+
+/// An answer's JSON decoded, the failing path named.
+pub(crate) fn decode<T: serde::de::DeserializeOwned>(answer: &[u8]) -> Result<T> {
+    gigafibre_client_core::decode_json(answer).map_err(|e| Error::Decode {
+        path: e.path,
+        source: e.source,
+        text: truncate(&String::from_utf8_lossy(answer), EXCERPT_CHARS),
+    })
+}
+
+/// The deadline of one call: its length (for [`Error::Timeout`]) and when it passes.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct Deadline {
+    pub(crate) total: Duration,
+    pub(crate) at: Instant,
+}
+
+impl Deadline {
+    pub(crate) fn after(total: Duration) -> Self {
+        Self {
+            total,
+            at: Instant::now() + total,
+        }
+    }
+}
+
+/// One HTTP request through the pipeline.
+#[derive(Debug)]
+pub(crate) struct Call {
+    pub(crate) method: Method,
+    pub(crate) url: Url,
+    pub(crate) content_type: Option<&'static str>,
+    pub(crate) headers: Vec<(HeaderName, HeaderValue)>,
+    pub(crate) body: Bytes,
+    /// Whether an attempt that reached the server may be repeated.
+    pub(crate) idempotent: bool,
+    /// Whether the API key header is sent.
+    pub(crate) send_key: bool,
+    /// The model of a `generateContent` call (a 404 then means an unknown model).
+    pub(crate) model: Option<String>,
+}
+
+impl Call {
+    /// A stateless JSON `POST` with the key: retried like `generateContent`.
+    pub(crate) fn post_json(url: Url, body: Bytes) -> Self {
+        Self {
+            method: Method::POST,
+            url,
+            content_type: Some("application/json"),
+            headers: Vec::new(),
+            body,
+            idempotent: true,
+            send_key: true,
+            model: None,
+        }
+    }
+
+    /// A request without a body, with the key.
+    pub(crate) fn empty(method: Method, url: Url) -> Self {
+        Self {
+            method,
+            url,
+            content_type: None,
+            headers: Vec::new(),
+            body: Bytes::new(),
+            idempotent: true,
+            send_key: true,
+            model: None,
+        }
+    }
+}
+
+/// A 200 answer.
+#[derive(Debug)]
+pub(crate) struct Answer {
+    pub(crate) headers: HeaderMap,
+    pub(crate) body: Bytes,
 }
 
 fn transport(e: reqwest::Error, timeout: Duration) -> Error {

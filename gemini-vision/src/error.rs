@@ -107,6 +107,11 @@ pub enum Error {
     /// The image is empty or not a JPEG, PNG, WebP, HEIC or HEIF image.
     #[error("invalid image: {0}")]
     InvalidImage(String),
+    /// The server's answer broke the protocol: a Files API upload URL on another origin than
+    /// the base URL (refused: the image would go to another host), or an upload answer without
+    /// its upload URL or final status. Not retryable.
+    #[error("unexpected answer from Gemini: {0}")]
+    Protocol(String),
     /// The requested type cannot be expressed as a Gemini response schema.
     #[error(transparent)]
     Schema(#[from] SchemaError),

@@ -63,6 +63,11 @@ fn vision_client(g: &config::GeminiSettings) -> anyhow::Result<gemini_vision::Cl
         .api_key(g.api_key.clone())
         .model(g.model.clone())
         .deadline(g.deadline)
+        .downscale(if g.max_side == 0 {
+            gemini_vision::Downscale::off()
+        } else {
+            gemini_vision::Downscale::default().with_max_side(g.max_side)
+        })
         .build()
         .map_err(|e| anyhow::anyhow!("GEMINI: {e}"))
 }

@@ -17,6 +17,14 @@
 //! `RetryInfo.retryDelay` on a 429), a blocked prompt, a finish reason, a fixed answer, a
 //! delay. Every request is logged with the key redacted ([`FakeGemini::requests`]).
 //!
+//! The Files API as Gemini serves it: a resumable upload (`POST /upload/v1beta/files` with
+//! `X-Goog-Upload-Command: start` answers an `X-Goog-Upload-URL` on the fake's own origin;
+//! `upload, finalize` there stores the bytes and answers `{"file": {...}}`, `ACTIVE`, with
+//! `X-Goog-Upload-Status: final`), `GET` and `DELETE /v1beta/files/{id}`. An unknown file, in
+//! those calls or as a `fileData.fileUri` of `generateContent`, gets Gemini's 403
+//! `PERMISSION_DENIED` "You do not have permission to access the File {id} or it may not
+//! exist." (Gemini does not tell a missing file from another project's).
+//!
 //! ```
 //! use gemini_vision::testkit::FakeGemini;
 //! use gemini_vision::{Client, Image};
@@ -35,13 +43,14 @@
 //! # }
 //! ```
 
-use std::sync::Arc;
+use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use axum::Router;
 use axum::body::Bytes;
-use axum::extract::{Path, State};
+use axum::extract::{DefaultBodyLimit, Path, Query, State};
 use axum::response::{IntoResponse, Response};
 use gigafibre_client_core::testkit::{FakeServer, FaultQueue, RequestLog};
 use http::{HeaderMap, StatusCode};
@@ -50,6 +59,7 @@ use serde_json::{Map, Value, json};
 use url::Url;
 
 use crate::client::{API_KEY_HEADER, ClientBuilder};
+use crate::files::{File, FileState};
 use crate::models::{BlockReason, FinishReason};
 use crate::schema::GEMINI_SCHEMA_KEYWORDS;
 use crate::{Client, RetryConfig};
@@ -92,8 +102,12 @@ pub struct Recorded {
     pub api_key: &'static str,
     /// Whether a `key` query parameter was sent (it should never be).
     pub key_in_query: bool,
-    /// The body, `Null` when it was not JSON.
+    /// The body, `Null` when it was not JSON (the bytes of an upload).
     pub body: Value,
+    /// The method (`POST`, `GET`, `DELETE`).
+    pub method: String,
+    /// The body's size in bytes (for an upload: the image as received).
+    pub body_len: usize,
 }
 
 struct Shared {
@@ -102,7 +116,23 @@ struct Shared {
     log: RequestLog<Recorded>,
     served: AtomicU64,
     /// Known readings: an inline image's base64, and the answer text for it.
-    readings: std::sync::Mutex<Vec<(String, String)>>,
+    readings: Mutex<Vec<(String, String)>>,
+    /// The fake's own base URL (known once it listens).
+    base: OnceLock<Url>,
+    uploads: Mutex<HashMap<u64, Upload>>,
+    files: Mutex<Vec<File>>,
+    next_id: AtomicU64,
+}
+
+/// A started upload: what the start request declared.
+struct Upload {
+    display_name: Option<String>,
+    mime_type: String,
+    length: usize,
+}
+
+fn lock<T>(m: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
 /// The fake Gemini. Cloning shares it; dropping the last clone stops it.
@@ -134,13 +164,31 @@ impl FakeGemini {
             faults: FaultQueue::default(),
             log: RequestLog::new(1000),
             served: AtomicU64::new(0),
-            readings: std::sync::Mutex::new(Vec::new()),
+            readings: Mutex::new(Vec::new()),
+            base: OnceLock::new(),
+            uploads: Mutex::new(HashMap::new()),
+            files: Mutex::new(Vec::new()),
+            next_id: AtomicU64::new(1),
         });
         let app = Router::new()
             .route("/v1beta/models/{action}", axum::routing::post(generate))
+            .route(
+                "/upload/v1beta/files",
+                axum::routing::post(upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
+            )
+            .route(
+                "/v1beta/files/{id}",
+                axum::routing::get(get_file).delete(delete_file),
+            )
             .with_state(shared.clone());
         let server = FakeServer::start(app).await?;
+        let _ = shared.base.set(server.url());
         Ok(Self { server, shared })
+    }
+
+    /// The files stored (uploaded and not deleted), oldest first.
+    pub fn files(&self) -> Vec<File> {
+        lock(&self.shared.files).clone()
     }
 
     /// The base URL (`http://127.0.0.1:<port>/`).
@@ -174,11 +222,7 @@ impl FakeGemini {
     /// latest answer given for an image wins.
     pub fn answer_for_image(&self, image: &crate::Image, text: impl Into<String>) {
         let data = image.to_base64();
-        let mut readings = self
-            .shared
-            .readings
-            .lock()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        let mut readings = lock(&self.shared.readings);
         readings.retain(|(d, _)| *d != data);
         readings.push((data, text.into()));
     }
@@ -300,10 +344,10 @@ async fn generate(
             Some(_) => "wrong",
             None => "missing",
         },
-        key_in_query: uri
-            .query()
-            .is_some_and(|q| q.split('&').any(|p| p.starts_with("key="))),
+        key_in_query: key_in_query(&uri),
         body: json.clone(),
+        method: "POST".to_owned(),
+        body_len: body.len(),
     });
     let Some(model) = action.strip_suffix(":generateContent") else {
         return status_answer(404, "Method not found.", vec![]);
@@ -332,6 +376,9 @@ async fn generate(
     }
     if json.is_null() {
         return status_answer(400, "Invalid JSON payload received.", vec![]);
+    }
+    if let Some(missing) = unknown_file_uri(&shared, &json) {
+        return no_such_file(&missing);
     }
     let config = json
         .get("generationConfig")
@@ -388,10 +435,7 @@ async fn generate(
 
 /// The answer registered for an inline image of the request, if any.
 fn known_reading(shared: &Shared, request: &Value) -> Option<String> {
-    let readings = shared
-        .readings
-        .lock()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    let readings = lock(&shared.readings);
     if readings.is_empty() {
         return None;
     }
@@ -424,7 +468,10 @@ fn usage(request: &Value) -> Value {
         .flatten();
     let (mut images, mut text) = (0u64, 0u64);
     for p in parts {
-        if p.get("inlineData").is_some() || p.get("inline_data").is_some() {
+        if ["inlineData", "inline_data", "fileData", "file_data"]
+            .iter()
+            .any(|k| p.get(*k).is_some())
+        {
             images += 258;
         }
         if let Some(t) = p.get("text").and_then(Value::as_str) {
@@ -440,6 +487,231 @@ fn usage(request: &Value) -> Value {
             {"modality": "IMAGE", "tokenCount": images}
         ]
     })
+}
+
+/// The largest upload the fake takes (Gemini's Files API takes 2 GB).
+const UPLOAD_LIMIT: usize = 64 * 1024 * 1024;
+
+fn key_in_query(uri: &http::Uri) -> bool {
+    uri.query()
+        .is_some_and(|q| q.split('&').any(|p| p.starts_with("key=")))
+}
+
+fn key_state(shared: &Shared, headers: &HeaderMap) -> (&'static str, bool) {
+    let key = headers.get(API_KEY_HEADER).and_then(|v| v.to_str().ok());
+    match key {
+        Some(k) if k == shared.api_key => ("[redacted]", true),
+        Some(_) => ("wrong", false),
+        None => ("missing", false),
+    }
+}
+
+fn header_str<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers.get(name).and_then(|v| v.to_str().ok())
+}
+
+/// Gemini's answer for a file that does not exist or belongs to another project.
+fn no_such_file(id: &str) -> Response {
+    status_answer(
+        403,
+        &format!("You do not have permission to access the File {id} or it may not exist."),
+        vec![],
+    )
+}
+
+/// The id of the first `fileData.fileUri` that names no stored file.
+fn unknown_file_uri(shared: &Shared, request: &Value) -> Option<String> {
+    let files = lock(&shared.files);
+    request
+        .get("contents")
+        .and_then(Value::as_array)
+        .into_iter()
+        .flatten()
+        .filter_map(|c| c.get("parts")?.as_array())
+        .flatten()
+        .filter_map(|p| p.get("fileData").or_else(|| p.get("file_data")))
+        .filter_map(|f| f.get("fileUri").or_else(|| f.get("file_uri"))?.as_str())
+        .find(|uri| !files.iter().any(|f| f.uri == *uri))
+        .map(|uri| uri.rsplit('/').next().unwrap_or(uri).to_owned())
+}
+
+/// `POST /upload/v1beta/files`: `start` (with the key), then `upload, finalize` on the
+/// returned URL (`?upload_id=`).
+async fn upload(
+    State(shared): State<Arc<Shared>>,
+    Query(query): Query<HashMap<String, String>>,
+    uri: http::Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> Response {
+    let (api_key, key_ok) = key_state(&shared, &headers);
+    let json: Value = serde_json::from_slice(&body).unwrap_or(Value::Null);
+    shared.log.record(Recorded {
+        path: uri.path().to_owned(),
+        api_key,
+        key_in_query: key_in_query(&uri),
+        body: json.clone(),
+        method: "POST".to_owned(),
+        body_len: body.len(),
+    });
+    let command = header_str(&headers, "x-goog-upload-command")
+        .unwrap_or("")
+        .to_ascii_lowercase();
+    let Some(base) = shared.base.get() else {
+        return status_answer(503, "The service is starting.", vec![]);
+    };
+    if command == "start" {
+        if !key_ok {
+            return bad_key();
+        }
+        if header_str(&headers, "x-goog-upload-protocol") != Some("resumable") {
+            return status_answer(400, "Unsupported upload protocol.", vec![]);
+        }
+        let length = header_str(&headers, "x-goog-upload-header-content-length")
+            .and_then(|v| v.parse::<usize>().ok());
+        let mime_type = header_str(&headers, "x-goog-upload-header-content-type")
+            .map(str::to_owned)
+            .or_else(|| {
+                json.pointer("/file/mimeType")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned)
+            });
+        let (Some(length), Some(mime_type)) = (length, mime_type) else {
+            return status_answer(
+                400,
+                "X-Goog-Upload-Header-Content-Length and -Content-Type are required.",
+                vec![],
+            );
+        };
+        let id = shared.next_id.fetch_add(1, Ordering::Relaxed);
+        lock(&shared.uploads).insert(
+            id,
+            Upload {
+                display_name: json
+                    .pointer("/file/displayName")
+                    .and_then(Value::as_str)
+                    .map(str::to_owned),
+                mime_type,
+                length,
+            },
+        );
+        let url = format!(
+            "{base}upload/v1beta/files?upload_id=fake-upload-{id}&upload_protocol=resumable"
+        );
+        return (
+            StatusCode::OK,
+            [
+                ("x-goog-upload-url", url),
+                ("x-goog-upload-status", "active".to_owned()),
+            ],
+        )
+            .into_response();
+    }
+    // The upload URL is the credential of the bytes (Google's SDK sends no key with them).
+    let upload_id = query
+        .get("upload_id")
+        .and_then(|u| u.strip_prefix("fake-upload-"))
+        .and_then(|u| u.parse::<u64>().ok());
+    let Some(started) = upload_id.and_then(|id| lock(&shared.uploads).remove(&id)) else {
+        return status_answer(404, "Upload not found.", vec![]);
+    };
+    if command != "upload, finalize"
+        || header_str(&headers, "x-goog-upload-offset") != Some("0")
+        || body.len() != started.length
+    {
+        return status_answer(
+            400,
+            "Upload command, offset or size does not match the start of the upload.",
+            vec![],
+        );
+    }
+    let n = shared.next_id.fetch_add(1, Ordering::Relaxed);
+    let id = format!("fake{n:08}");
+    let now = "2026-01-01T00:00:00.000000Z".to_owned();
+    let file = File {
+        name: format!("files/{id}"),
+        display_name: started.display_name,
+        mime_type: Some(started.mime_type),
+        size_bytes: Some(body.len() as u64),
+        create_time: Some(now.clone()),
+        update_time: Some(now),
+        expiration_time: Some("2026-01-03T00:00:00.000000Z".to_owned()),
+        uri: format!("{base}v1beta/files/{id}"),
+        state: Some(FileState::Active),
+        ..File::default()
+    };
+    lock(&shared.files).push(file.clone());
+    let mut json = serde_json::to_value(&file).unwrap_or(Value::Null);
+    if let Some(size) = json.get_mut("sizeBytes") {
+        // int64 in proto JSON: a string.
+        *size = json!(body.len().to_string());
+    }
+    json["source"] = json!("UPLOADED");
+    (
+        StatusCode::OK,
+        [("x-goog-upload-status", "final")],
+        axum::Json(json!({ "file": json })),
+    )
+        .into_response()
+}
+
+fn record_file_call(shared: &Shared, method: &str, uri: &http::Uri, api_key: &'static str) {
+    shared.log.record(Recorded {
+        path: uri.path().to_owned(),
+        api_key,
+        key_in_query: key_in_query(uri),
+        body: Value::Null,
+        method: method.to_owned(),
+        body_len: 0,
+    });
+}
+
+/// `GET /v1beta/files/{id}`.
+async fn get_file(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    uri: http::Uri,
+    headers: HeaderMap,
+) -> Response {
+    let (api_key, key_ok) = key_state(&shared, &headers);
+    record_file_call(&shared, "GET", &uri, api_key);
+    if !key_ok {
+        return bad_key();
+    }
+    let name = format!("files/{id}");
+    let found = lock(&shared.files).iter().find(|f| f.name == name).cloned();
+    match found {
+        Some(file) => {
+            let mut json = serde_json::to_value(&file).unwrap_or(Value::Null);
+            if let Some(size) = json.get_mut("sizeBytes") {
+                *size = json!(file.size_bytes.unwrap_or(0).to_string());
+            }
+            axum::Json(json).into_response()
+        }
+        None => no_such_file(&id),
+    }
+}
+
+/// `DELETE /v1beta/files/{id}`: `{}`.
+async fn delete_file(
+    State(shared): State<Arc<Shared>>,
+    Path(id): Path<String>,
+    uri: http::Uri,
+    headers: HeaderMap,
+) -> Response {
+    let (api_key, key_ok) = key_state(&shared, &headers);
+    record_file_call(&shared, "DELETE", &uri, api_key);
+    if !key_ok {
+        return bad_key();
+    }
+    let name = format!("files/{id}");
+    let mut files = lock(&shared.files);
+    let before = files.len();
+    files.retain(|f| f.name != name);
+    if files.len() == before {
+        return no_such_file(&id);
+    }
+    axum::Json(json!({})).into_response()
 }
 
 const TYPES: &[&str] = &[
