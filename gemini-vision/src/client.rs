@@ -469,6 +469,21 @@ impl Client {
         Extraction::from_response(result?)
     }
 
+    /// `GET /v1beta/models/{model}`: the client's model as Gemini describes it. It checks the
+    /// key and the model without spending generation quota (a readiness probe).
+    ///
+    /// # Errors
+    /// [`Error::InvalidApiKey`], [`Error::ModelNotFound`] for a retired model, transport
+    /// failures, the deadline.
+    pub async fn model_info(&self) -> Result<crate::models::ModelInfo> {
+        let model = self.inner.model.clone();
+        let url = gigafibre_client_core::join(&self.inner.base, &["v1beta", "models", &model]);
+        let mut call = Call::empty(Method::GET, url);
+        call.model = Some(model);
+        let answer = self.send(&call, self.default_deadline()).await?;
+        decode(&answer.body)
+    }
+
     /// Sends one request under a running deadline, retrying what is safe to retry.
     pub(crate) async fn send(&self, call: &Call, deadline: Deadline) -> Result<Answer> {
         let inner = &*self.inner;

@@ -203,3 +203,38 @@ async fn a_nested_type_end_to_end() {
         "image/jpeg"
     );
 }
+
+#[tokio::test]
+async fn model_info_checks_the_key_and_the_model_without_generating() {
+    let fake = FakeGemini::start().await.unwrap();
+    let client = fake.client_builder().build().unwrap();
+    let info = client.model_info().await.unwrap();
+    assert_eq!(info.name, "models/gemini-3.5-flash");
+    assert!(
+        info.supported_generation_methods
+            .iter()
+            .any(|m| m == "generateContent")
+    );
+    assert!(fake.requests().is_empty(), "no generation asked");
+
+    let wrong = Client::builder(fake.url().as_str())
+        .api_key("not-the-key")
+        .build()
+        .unwrap();
+    let e = wrong.model_info().await.unwrap_err();
+    assert!(matches!(e, Error::InvalidApiKey { .. }), "{e:?}");
+    assert!(!format!("{e:?}").contains("not-the-key"));
+
+    fake.push_fault(
+        Fault::Status {
+            status: 404,
+            retry_delay: None,
+        },
+        1,
+    );
+    let e = client.model_info().await.unwrap_err();
+    assert!(
+        matches!(&e, Error::ModelNotFound { model, .. } if model == "gemini-3.5-flash"),
+        "{e:?}"
+    );
+}

@@ -23,6 +23,8 @@ pub struct ReadinessCache {
     pub tplink: Option<(Instant, Result<String, String>)>,
     /// The same for the invite flow (authentik and the SMTP relay).
     pub invites: Option<(Instant, Result<String, String>)>,
+    /// The same for Gemini (the key and the model).
+    pub vision: Option<(Instant, Result<String, String>)>,
 }
 
 /// How long a readiness answer is reused.

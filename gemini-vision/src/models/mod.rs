@@ -9,7 +9,7 @@ pub use request::{
     Blob, Content, GenerateContentRequest, GenerationConfig, Part, SafetySetting, ThinkingConfig,
 };
 pub use response::{
-    BlockReason, Candidate, FinishReason, GenerateContentResponse, ModalityTokenCount,
+    BlockReason, Candidate, FinishReason, GenerateContentResponse, ModalityTokenCount, ModelInfo,
     PromptFeedback, SafetyRating, UsageMetadata,
 };
 

@@ -232,3 +232,34 @@ pub struct ModalityTokenCount {
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub token_count: Option<u32>,
 }
+
+/// A model as `GET /v1beta/models/{model}` describes it.
+#[derive(Debug, Clone, Default, PartialEq, Serialize, Deserialize)]
+#[serde(rename_all = "camelCase")]
+#[non_exhaustive]
+pub struct ModelInfo {
+    /// `models/gemini-3.5-flash`.
+    #[serde(default)]
+    pub name: String,
+    /// The base model's id, when given.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub base_model_id: Option<String>,
+    /// The version (`"3.5"`, `"001"`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub version: Option<String>,
+    /// A human-readable name.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub display_name: Option<String>,
+    /// The largest prompt, in tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub input_token_limit: Option<u64>,
+    /// The longest answer, in tokens.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub output_token_limit: Option<u64>,
+    /// `generateContent`, `countTokens`, ...
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub supported_generation_methods: Vec<String>,
+    /// Any other field (`thinking`, `temperature`, `topK`, ...).
+    #[serde(flatten)]
+    pub extra: Map<String, Value>,
+}

@@ -171,7 +171,10 @@ impl FakeGemini {
             next_id: AtomicU64::new(1),
         });
         let app = Router::new()
-            .route("/v1beta/models/{action}", axum::routing::post(generate))
+            .route(
+                "/v1beta/models/{action}",
+                axum::routing::post(generate).get(model_info),
+            )
             .route(
                 "/upload/v1beta/files",
                 axum::routing::post(upload).layer(DefaultBodyLimit::max(UPLOAD_LIMIT)),
@@ -429,6 +432,34 @@ async fn generate(
         "usageMetadata": usage,
         "modelVersion": model,
         "responseId": format!("fake-{n}"),
+    }))
+    .into_response()
+}
+
+/// `GET /v1beta/models/{model}`: any model exists, unless a `Status` fault says otherwise.
+async fn model_info(
+    State(shared): State<Arc<Shared>>,
+    Path(model): Path<String>,
+    uri: http::Uri,
+    headers: HeaderMap,
+) -> Response {
+    if headers.get(API_KEY_HEADER).and_then(|v| v.to_str().ok()) != Some(shared.api_key.as_str()) {
+        return bad_key();
+    }
+    if let Some(Fault::Status {
+        status,
+        retry_delay,
+    }) = shared.faults.take(uri.path(), uri.path())
+    {
+        return fault_answer(status, retry_delay, &model);
+    }
+    axum::Json(json!({
+        "name": format!("models/{model}"),
+        "version": "fake",
+        "displayName": format!("{model} (fake)"),
+        "inputTokenLimit": 1_048_576,
+        "outputTokenLimit": 65_536,
+        "supportedGenerationMethods": ["generateContent", "countTokens"],
     }))
     .into_response()
 }

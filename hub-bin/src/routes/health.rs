@@ -55,6 +55,10 @@ pub struct Readiness {
     /// The staff invite flow: authentik (token, staff groups) and the SMTP relay. `degraded`
     /// rather than `failing`: invites resume when it is back, nothing else needs it.
     pub invites: Check,
+    /// Gemini (`/vision/*`): the key and the model, asked with `GET /v1beta/models/{model}`
+    /// (no generation quota spent). `degraded` rather than `failing`: only the vision routes
+    /// need it.
+    pub vision: Check,
 }
 
 async fn olt_check(state: &AppState, fleet: &crate::olt::Fleet) -> Check {
@@ -213,6 +217,28 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
             c
         }
     };
+    let vision = match &state.vision {
+        None => Check {
+            status: "not_configured",
+            detail: "set GEMINI_API_KEY".to_owned(),
+        },
+        Some(client) => {
+            let mut c = cached_check(&state, |c| &mut c.vision, async {
+                match crate::upstream::timed("gemini", "model_info", client.model_info()).await {
+                    Ok(info) => Ok(format!(
+                        "{} answers",
+                        info.display_name.unwrap_or(info.name)
+                    )),
+                    Err(e) => Err(crate::routes::vision::from_gemini(&e).message),
+                }
+            })
+            .await;
+            if c.status == "failing" {
+                c.status = "degraded";
+            }
+            c
+        }
+    };
     let ready = store.status == "ok"
         && [&erpnext, &genieacs, &tplink, &olts]
             .iter()
@@ -225,6 +251,7 @@ pub async fn readyz(State(state): State<AppState>) -> Response {
         tplink,
         olts,
         invites,
+        vision,
     };
     let status = if ready {
         StatusCode::OK

@@ -344,7 +344,7 @@ async fn multipart_image(
 
 /// The hub's answer for a failed reading: the model refusing the photo is a 422, a quota a
 /// 429, Gemini down or misconfigured a 502/503, the deadline a 504.
-fn from_gemini(e: &gemini_vision::Error) -> AppError {
+pub(crate) fn from_gemini(e: &gemini_vision::Error) -> AppError {
     use gemini_vision::Error as G;
     const UP: &str = "gemini";
     match e {

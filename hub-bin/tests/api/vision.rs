@@ -429,3 +429,49 @@ fn photo_bytes(seed: u8) -> Vec<u8> {
     img.write_to(&mut out, image::ImageFormat::Png).unwrap();
     out.into_inner()
 }
+
+#[tokio::test]
+async fn readiness_asks_gemini_for_its_model_and_a_refused_key_only_degrades() {
+    let v = vision_app(|_| {}).await;
+    let body: Value =
+        v.t.http
+            .get(v.t.at("/readyz"))
+            .send()
+            .await
+            .unwrap()
+            .json()
+            .await
+            .unwrap();
+    assert_eq!(body["vision"]["status"], "ok", "{body}");
+    assert_eq!(v.gemini_requests(), 0, "no generation spent on readiness");
+
+    let v = vision_app(|s| {
+        if let Some(g) = &mut s.gemini {
+            g.api_key = secrecy::SecretString::from("AIza-revoked-key");
+        }
+    })
+    .await;
+    let r = v.t.http.get(v.t.at("/readyz")).send().await.unwrap();
+    assert_eq!(r.status(), 200, "the hub stays ready");
+    let body: Value = r.json().await.unwrap();
+    assert_eq!(body["vision"]["status"], "degraded", "{body}");
+    assert!(
+        body["vision"]["detail"]
+            .as_str()
+            .unwrap()
+            .contains("GEMINI_API_KEY")
+    );
+    assert!(!body.to_string().contains("AIza-revoked-key"));
+
+    let plain = spawn_app().await;
+    let body: Value = plain
+        .http
+        .get(plain.at("/readyz"))
+        .send()
+        .await
+        .unwrap()
+        .json()
+        .await
+        .unwrap();
+    assert_eq!(body["vision"]["status"], "not_configured");
+}
