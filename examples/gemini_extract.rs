@@ -129,7 +129,13 @@ fn photo(file: &std::path::Path) -> Result<Image, gemini::Failure> {
     if bytes.is_empty() {
         return Err((gemini::BROKEN, format!("{name} is empty: no photo")));
     }
-    Image::new(bytes).map_err(|e| (gemini::BROKEN, format!("{name}: {}", gemini::failure(&e).1)))
+    Image::new(bytes).map_err(|e| match e {
+        gemini_vision::Error::InvalidImage(m) => (gemini::BROKEN, format!("{name}: {m}")),
+        other => (
+            gemini::BROKEN,
+            format!("{name}: {}", gemini::failure(&other).1),
+        ),
+    })
 }
 
 /// Whether a reading shows anything of its kind.

@@ -9,7 +9,7 @@
 use std::time::Duration;
 
 use gemini_vision::testkit::FakeGemini;
-use gemini_vision::{Client, ClientBuilder, Error};
+use gemini_vision::{Client, ClientBuilder, Error, FinishReason};
 
 #[allow(dead_code, unused_imports)]
 #[path = "exit.rs"]
@@ -66,12 +66,22 @@ pub(crate) fn failure(e: &Error) -> Failure {
         Error::Blocked { .. } => {
             format!("{e}: Gemini refuses to read this photo; take another one")
         }
+        Error::Finished {
+            reason: FinishReason::MaxTokens,
+            ..
+        } => format!("{e}: the answer was cut at the token limit before its end"),
         Error::Finished { .. } => format!("{e}: no reading; take another photo"),
+        Error::NoCandidate => format!("{e}: no reading; try again or take another photo"),
+        Error::Unavailable { .. } => format!("{e} (asked again within the deadline; try later)"),
+        Error::Transport(_) => format!(
+            "{} (check GEMINI_URL and the network)",
+            exit::with_causes(e)
+        ),
         Error::Timeout(_) => format!("{e} (give --deadline-secs to wait longer)"),
         Error::InvalidImage(m) => format!("not an image Gemini reads: {m}"),
-        // Config, Decode (where the answer went wrong, without the model's text), Transport
-        // (with its causes), Unavailable, Api, NoCandidate, Schema, InvalidInput, and any
-        // variant a later version adds.
+        // Config (the setting named), Decode (where the answer went wrong, without the
+        // model's text), Api (status, code, Gemini's message), Schema, InvalidInput, and any
+        // variant a later version adds: the message and its causes.
         _ => exit::with_causes(e),
     };
     (BROKEN, one_line(&message))

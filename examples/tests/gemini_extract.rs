@@ -10,7 +10,7 @@ use common::gemini::{Fake, TempFile, photo};
 use common::olt::{json, printed};
 use gemini_vision::extractors::{Barcodes, EquipmentLabel, Extractor, Invoice};
 use gemini_vision::testkit::Fault;
-use gemini_vision::{BlockReason, DEFAULT_MODEL};
+use gemini_vision::{BlockReason, DEFAULT_MODEL, FinishReason};
 use serde_json::{Value, json};
 
 const NAME: &str = "gemini_extract";
@@ -395,6 +395,60 @@ fn a_daily_quota_exits_2_at_once() {
         "{err}"
     );
     assert_eq!(fake.requests().len(), 1, "not retried");
+}
+
+#[test]
+fn a_stopped_an_unfit_or_an_overloaded_answer_exits_2() {
+    let fake = Fake::start();
+    let file = TempFile::new("label.png", &photo(1));
+    fake.push_fault(Fault::Finish(FinishReason::Safety), 1);
+    let out = run_on(&fake, &["--kind", "invoice", &file.arg()]);
+    assert_eq!(out.status.code(), Some(2), "{}", printed(&out));
+    assert!(out.stdout.is_empty());
+    assert!(
+        stderr(&out).contains("Gemini stopped the answer (SAFETY)"),
+        "{}",
+        stderr(&out)
+    );
+    // JSON that is not a reading of the kind: where it went wrong.
+    fake.push_fault(Fault::Answer(r#"{"barcodes": 3}"#.to_owned()), 1);
+    let out = run_on(&fake, &["--kind", "barcodes", &file.arg()]);
+    assert_eq!(out.status.code(), Some(2), "{}", printed(&out));
+    assert!(out.stdout.is_empty());
+    let err = stderr(&out);
+    assert!(
+        err.contains("the answer does not match the requested type at `barcodes`"),
+        "{err}"
+    );
+    assert_eq!(err.lines().count(), 1, "{err}");
+    // Overloaded on every attempt: asked 3 times, then 2.
+    fake.push_fault(
+        Fault::Status {
+            status: 503,
+            retry_delay: None,
+        },
+        3,
+    );
+    let before = fake.requests().len();
+    let out = run_on(&fake, &["--kind", "equipment", &file.arg()]);
+    assert_eq!(out.status.code(), Some(2), "{}", printed(&out));
+    assert!(
+        stderr(&out).contains("Gemini is unavailable"),
+        "{}",
+        stderr(&out)
+    );
+    assert_eq!(fake.requests().len() - before, 3);
+    // Overloaded once: the second attempt reads.
+    fake.push_fault(
+        Fault::Status {
+            status: 503,
+            retry_delay: None,
+        },
+        1,
+    );
+    let out = run_on(&fake, &["--kind", "invoice", &file.arg()]);
+    assert_eq!(out.status.code(), Some(0), "{}", printed(&out));
+    assert_eq!(json(&out)["kind"], "invoice");
 }
 
 #[test]
