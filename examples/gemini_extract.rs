@@ -13,8 +13,9 @@
 //! identifies), `equipment` (the label of an ONT, a router or an access point: brand, model,
 //! serial, MACs, GPON serial, default Wi-Fi) or `invoice` (vendor, number, dates, currency,
 //! subtotal, taxes, total, lines). FILE is a JPEG, PNG, WebP, HEIC or HEIF photo (the format is
-//! read from its bytes, not its name); `-` reads it from stdin. The photo is checked before
-//! anything is sent: an empty file or one that is not an image never reaches Gemini.
+//! read from its first bytes, not its name; the image is not decoded, so a damaged one is sent
+//! as it is); `-` reads it from stdin. An empty file or one that is not an image never reaches
+//! Gemini.
 //!
 //! The values are checked after reading: a MAC is a MAC (printed `00:11:22:AA:BB:CC`, whatever
 //! the label's form), a GPON serial is 4 letters and 8 hex digits (`HWTC1A2B3C4D`), a GTIN's
@@ -51,7 +52,8 @@
 //! Exit codes: 0 a reading whose values all passed their checks; 1 a reading printed as
 //! above, but either some value failed its check (`flags` not empty) or the photo shows
 //! nothing of the kind — no barcode; a label with no serial, no MAC and no GPON serial; an
-//! invoice with no total and no line; 2 bad usage or settings (an unknown kind,
+//! invoice with no total and no line (stderr says which values failed, or what is missing);
+//! 2 bad usage or settings (an unknown kind,
 //! `GEMINI_API_KEY` missing, a bad model id or URL), a file that cannot be read, is empty or
 //! is not an image, or a Gemini that could not be asked or refused: unreachable, no answer
 //! within the deadline, the key refused, no such model, a quota exhausted (after waiting
