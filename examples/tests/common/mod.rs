@@ -2,6 +2,7 @@
 #![allow(dead_code, unreachable_pub)]
 
 pub mod authentik;
+pub mod gemini;
 pub mod olt;
 pub mod traccar;
 
@@ -47,9 +48,19 @@ pub fn example(name: &str) -> PathBuf {
 }
 
 /// Runs the example `name` as n8n would: arguments and environment in (every `GENIEACS_*`,
-/// `FRAPPE_*` and `AUTHENTIK_*` variable of this process removed first), `stdin` piped, output
-/// captured.
+/// `FRAPPE_*`, `AUTHENTIK_*` and `GEMINI_*` variable of this process removed first), `stdin`
+/// piped, output captured.
 pub fn run(name: &str, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>) -> Output {
+    run_with_bytes(name, args, env, stdin.map(str::as_bytes))
+}
+
+/// [`run`] with any bytes on stdin (a photo).
+pub fn run_with_bytes(
+    name: &str,
+    args: &[&str],
+    env: &[(&str, &str)],
+    stdin: Option<&[u8]>,
+) -> Output {
     use std::io::Write;
     let mut cmd = Command::new(example(name));
     cmd.args(args)
@@ -57,7 +68,7 @@ pub fn run(name: &str, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>)
         .stdout(Stdio::piped())
         .stderr(Stdio::piped());
     for (k, _) in std::env::vars() {
-        if ["GENIEACS_", "FRAPPE_", "AUTHENTIK_"]
+        if ["GENIEACS_", "FRAPPE_", "AUTHENTIK_", "GEMINI_"]
             .iter()
             .any(|p| k.starts_with(p))
         {
@@ -70,7 +81,7 @@ pub fn run(name: &str, args: &[&str], env: &[(&str, &str)], stdin: Option<&str>)
     let mut child = cmd.spawn().expect("example runs");
     let mut pipe = child.stdin.take().expect("stdin piped");
     if let Some(input) = stdin {
-        pipe.write_all(input.as_bytes()).expect("stdin written");
+        pipe.write_all(input).expect("stdin written");
     }
     drop(pipe);
     child.wait_with_output().expect("example ends")
