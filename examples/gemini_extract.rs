@@ -140,34 +140,6 @@ fn photo(file: &std::path::Path) -> Result<Image, gemini::Failure> {
     })
 }
 
-/// Whether a reading shows anything of its kind.
-trait Shows {
-    /// Nothing of the kind: what to say about it, or `None`.
-    fn nothing(&self) -> Option<&'static str>;
-}
-
-impl Shows for Barcodes {
-    fn nothing(&self) -> Option<&'static str> {
-        self.barcodes
-            .is_empty()
-            .then_some("no barcode or 2-D code in the photo")
-    }
-}
-
-impl Shows for EquipmentLabel {
-    fn nothing(&self) -> Option<&'static str> {
-        (self.serial.is_none() && self.macs.is_empty() && self.gpon_serial.is_none())
-            .then_some("no serial, MAC or GPON serial on the label")
-    }
-}
-
-impl Shows for Invoice {
-    fn nothing(&self) -> Option<&'static str> {
-        (self.total.is_none() && self.line_items.is_empty())
-            .then_some("no total and no line on the invoice")
-    }
-}
-
 /// A reading as printed, and why it is not a clean one (exit 1), if it is not.
 struct Reading {
     json: String,
@@ -192,15 +164,12 @@ struct Usage {
     total_tokens: Option<u32>,
 }
 
-async fn read<E: Extractor + Shows>(
-    client: &Client,
-    image: Image,
-) -> Result<Reading, gemini::Failure> {
+async fn read<E: Extractor>(client: &Client, image: Image) -> Result<Reading, gemini::Failure> {
     let x = client
         .read::<E>(image)
         .await
         .map_err(|e| gemini::failure(&e))?;
-    let nothing = match (x.value.nothing(), x.flags.as_slice()) {
+    let nothing = match (x.value.nothing_found(), x.flags.as_slice()) {
         (Some(what), _) => Some(what.to_owned()),
         (None, []) => None,
         (None, [flag]) => Some(format!(

@@ -114,6 +114,12 @@ next to it (S/N or SN: serial; MAC: mac; GPON SN, PON SN or ONT SN: gpon_serial;
 model: model; IMEI: imei) or, without a caption, from the value's shape; and the caption \
 itself. Do not list a code you cannot read completely.";
 
+    fn nothing_found(&self) -> Option<&'static str> {
+        self.barcodes
+            .is_empty()
+            .then_some("no barcode or 2-D code in the photo")
+    }
+
     fn check(&mut self) -> Vec<Flag> {
         let mut flags = Vec::new();
         for (i, b) in self.barcodes.iter_mut().enumerate() {

@@ -47,6 +47,11 @@ every MAC address, the GPON serial, and the default Wi-Fi network names and keys
 value exactly as printed, character for character; distinguish 0 from O and 1 from I using \
 the rest of the value (MACs and GPON serials after their 4 letters are hexadecimal).";
 
+    fn nothing_found(&self) -> Option<&'static str> {
+        (self.serial.is_none() && self.macs.is_empty() && self.gpon_serial.is_none())
+            .then_some("no serial, MAC or GPON serial on the label")
+    }
+
     fn check(&mut self) -> Vec<Flag> {
         let mut flags = Vec::new();
         for v in [

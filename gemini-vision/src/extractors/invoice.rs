@@ -92,6 +92,11 @@ subtotal before taxes, each tax line with its kind, rate, amount and registratio
 the total, and every line item with its description, SKU, quantity, unit price and amount. \
 Amounts are plain numbers without currency symbols or thousands separators.";
 
+    fn nothing_found(&self) -> Option<&'static str> {
+        (self.total.is_none() && self.line_items.is_empty())
+            .then_some("no total and no line on the invoice")
+    }
+
     fn check(&mut self) -> Vec<Flag> {
         let mut flags = Vec::new();
         for (name, date) in [

@@ -61,6 +61,11 @@ pub trait Extractor: JsonSchema + DeserializeOwned + Serialize + Send + 'static 
     /// Normalises the values that pass their checks and returns a flag for each that does
     /// not (kept as read).
     fn check(&mut self) -> Vec<Flag>;
+
+    /// `Some(why)` when the reading holds nothing of its kind (no code in the photo, no
+    /// identifier on the label, neither a total nor a line on the invoice): the photo was
+    /// probably not what the caller meant to send.
+    fn nothing_found(&self) -> Option<&'static str>;
 }
 
 /// A value that failed its check after decoding.
@@ -218,5 +223,22 @@ mod tests {
         assert_eq!(Barcodes::KIND, Kind::Barcodes);
         assert_eq!(EquipmentLabel::KIND, Kind::Equipment);
         assert_eq!(Invoice::KIND, Kind::Invoice);
+    }
+
+    #[test]
+    fn empty_readings_say_so() {
+        assert!(Barcodes::default().nothing_found().is_some());
+        assert!(EquipmentLabel::default().nothing_found().is_some());
+        assert!(Invoice::default().nothing_found().is_some());
+        let label = EquipmentLabel {
+            macs: vec!["00:11:22:AA:BB:CC".into()],
+            ..EquipmentLabel::default()
+        };
+        assert_eq!(label.nothing_found(), None);
+        let invoice = Invoice {
+            total: Some(1.0),
+            ..Invoice::default()
+        };
+        assert_eq!(invoice.nothing_found(), None);
     }
 }

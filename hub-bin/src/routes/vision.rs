@@ -42,6 +42,9 @@ pub struct Reading {
     /// The values that failed their checks: `{field, problem, message}`.
     #[schema(value_type = Vec<Object>)]
     pub flags: Vec<Flag>,
+    /// Why the reading holds nothing of its kind (no code in the photo, no identifier on the
+    /// label, neither a total nor a line on the invoice), when it does not.
+    pub nothing_found: Option<&'static str>,
     /// The model that answered.
     pub model: Option<String>,
     /// Tokens the image cost, when Gemini said.
@@ -210,6 +213,7 @@ async fn read<E: Extractor>(state: &AppState, image: Image) -> Result<(Reading, 
         kind: E::KIND.as_str(),
         value: serde_json::to_value(&extraction.value).map_err(AppError::internal)?,
         flags: extraction.flags.clone(),
+        nothing_found: extraction.value.nothing_found(),
         model: extraction.model_version.clone(),
         image_tokens: usage.and_then(|u| u.prompt_tokens_of("IMAGE")),
         total_tokens: usage.and_then(|u| u.total_token_count),
@@ -293,6 +297,11 @@ async fn image_of(state: &AppState, req: Request) -> Result<Image, AppError> {
         }
         Err(e) => return Err(AppError::invalid("image", e.to_string())),
     };
+    // A JPEG or PNG whose header does not decode (cut short, damaged) is refused here rather
+    // than sent.
+    if let Err(e) = image.dimensions() {
+        return Err(AppError::invalid("image", e.to_string()));
+    }
     Ok(image)
 }
 

@@ -106,6 +106,7 @@ async fn barcodes_and_invoices_are_read_and_checked() {
         "the MAC as printed (no separators) is normalised"
     );
     assert_eq!(body["flags"], json!([]));
+    assert_eq!(body["nothing_found"], Value::Null);
     assert_eq!(body["image_tokens"], 258);
     assert!(body["received_bytes"].as_u64().unwrap() > 100);
 
@@ -248,6 +249,13 @@ async fn bad_photos_are_refused_before_gemini_is_asked() {
             "not an image",
             "image/jpeg",
             b"%PDF-1.7 not a photo".to_vec(),
+            400,
+            "invalid_input",
+        ),
+        (
+            "a damaged header",
+            "image/png",
+            b"\x89PNG\r\n\x1a\n\0\0\0\rIHDRgarbage".to_vec(),
             400,
             "invalid_input",
         ),
