@@ -13,9 +13,8 @@
 //! identifies), `equipment` (the label of an ONT, a router or an access point: brand, model,
 //! serial, MACs, GPON serial, default Wi-Fi) or `invoice` (vendor, number, dates, currency,
 //! subtotal, taxes, total, lines). FILE is a JPEG, PNG, WebP, HEIC or HEIF photo (the format is
-//! read from its first bytes, not its name; the image is not decoded, so a damaged one is sent
-//! as it is); `-` reads it from stdin. An empty file or one that is not an image never reaches
-//! Gemini.
+//! read from its first bytes, not its name; a JPEG or PNG header must decode); `-` reads it
+//! from stdin. An empty file, one that is not an image or a damaged one never reaches Gemini.
 //!
 //! The values are checked after reading: a MAC is a MAC (printed `00:11:22:AA:BB:CC`, whatever
 //! the label's form), a GPON serial is 4 letters and 8 hex digits (`HWTC1A2B3C4D`), a GTIN's
@@ -131,13 +130,17 @@ fn photo(file: &std::path::Path) -> Result<Image, gemini::Failure> {
     if bytes.is_empty() {
         return Err((gemini::BROKEN, format!("{name} is empty: no photo")));
     }
-    Image::new(bytes).map_err(|e| match e {
+    let refused = |e: gemini_vision::Error| match e {
         gemini_vision::Error::InvalidImage(m) => (gemini::BROKEN, format!("{name}: {m}")),
         other => (
             gemini::BROKEN,
             format!("{name}: {}", gemini::failure(&other).1),
         ),
-    })
+    };
+    let image = Image::new(bytes).map_err(refused)?;
+    // A JPEG or PNG whose header does not decode (cut short, damaged) is not sent.
+    image.dimensions().map_err(refused)?;
+    Ok(image)
 }
 
 /// A reading as printed, and why it is not a clean one (exit 1), if it is not.

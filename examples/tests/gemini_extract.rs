@@ -347,10 +347,12 @@ fn a_file_that_is_not_a_photo_exits_2_before_any_request() {
     let fake = Fake::start();
     let text = TempFile::new("label.png", b"%PDF-1.7 not a photo");
     let empty = TempFile::new("empty.png", b"");
+    let damaged = TempFile::new("damaged.png", b"\x89PNG\r\n\x1a\n\0\0\0\rIHDRgarbage");
     let missing = text.path().with_file_name("missing.png");
     let missing = missing.display().to_string();
     for (file, said) in [
         (text.arg(), "not a JPEG, PNG, WebP, HEIC or HEIF image"),
+        (damaged.arg(), "could not be decoded"),
         (empty.arg(), "is empty"),
         (missing, "could not read"),
     ] {
