@@ -143,6 +143,36 @@ fn main() {
             barcodes.len(),
             label.len()
         );
+        // A phone-sized photo (synthetic: 4032 x 3024, gradients and sensor-like noise, JPEG
+        // at quality 92): both paths downscale it to 1536 px before the upload.
+        let phone = phone_photo();
+        let phone_n = if full { 20 } else { 1 };
+        println!(
+            "a phone-sized photo ({} bytes, 4032x3024), {phone_n} readings, one at a time:",
+            phone.len()
+        );
+        let floor = line(
+            "read::<Barcodes>, downscaled (floor)",
+            timed(phone_n, 1, {
+                let (client, body) = (client.clone(), phone.clone());
+                move |_: usize| {
+                    let (client, body) = (client.clone(), body.clone());
+                    async move {
+                        let Ok(image) = Image::new(body) else {
+                            return false;
+                        };
+                        client.read::<Barcodes>(image).await.is_ok()
+                    }
+                }
+            })
+            .await,
+            None,
+        );
+        line(
+            "POST /vision/barcodes (12 MP) vs floor",
+            timed(phone_n, 1, post("/vision/barcodes", phone.clone())).await,
+            Some(floor),
+        );
         for conc in [1, 4] {
             println!("concurrency {conc}:");
             let floor = line(
@@ -172,4 +202,26 @@ fn main() {
 fn gemini_key(vision: &SandboxVision) -> String {
     use secrecy::ExposeSecret;
     vision.gemini.api_key().expose_secret().to_owned()
+}
+
+/// A synthetic 12 MP phone photo: smooth gradients with +-6 levels of noise, JPEG quality 92.
+fn phone_photo() -> Vec<u8> {
+    let mut seed = 0x2545_f491_u32;
+    let img = image::RgbImage::from_fn(4032, 3024, |x, y| {
+        seed ^= seed << 13;
+        seed ^= seed >> 17;
+        seed ^= seed << 5;
+        let noise = (seed % 13) as i32 - 6;
+        let base = [
+            (x * 255 / 4032) as i32,
+            (y * 255 / 3024) as i32,
+            (((x + y) / 16) % 256) as i32,
+        ];
+        image::Rgb(base.map(|c| (c + noise).clamp(0, 255) as u8))
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut out, 92)
+        .encode_image(&img)
+        .expect("encode the phone photo");
+    out.into_inner()
 }
