@@ -20,7 +20,6 @@ use hub::config::{Language, SmtpSecurity, SmtpSettings};
 use hub::invites::{InviteMail, Mailer};
 use hub::sandbox::mail::MailSink;
 use serde_json::json;
-use sha2::{Digest, Sha256};
 
 mod common;
 
@@ -28,12 +27,9 @@ const TOKEN: &str = "bench-invite-token-0123456789";
 const GROUP: &str = "Gigafibre Ops";
 
 fn main() {
-    let full = std::env::args().any(|a| a == "--bench");
+    let full = common::full_run();
     let n = if full { 100 } else { 3 };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = common::runtime();
     rt.block_on(async {
         let frappe = FakeFrappe::start().await.expect("ERPNext fake");
         let authentik = FakeAuthentik::start().await.expect("authentik fake");
@@ -45,10 +41,7 @@ fn main() {
         let sink = MailSink::start().await.expect("SMTP sink");
         let dir = std::env::temp_dir().join(format!("hub-invite-bench-{}", std::process::id()));
         let _ = std::fs::create_dir_all(&dir);
-        let hash: String = Sha256::digest(TOKEN.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hash = hub::auth::ServiceToken::hash_hex(TOKEN);
         let (_hub, base) = start_hub(&[
             (
                 "HUB_DATABASE_URL",

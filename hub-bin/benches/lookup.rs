@@ -20,12 +20,9 @@ mod common;
 const PROXY_SECRET: &str = "bench-proxy-secret-0123456789";
 
 fn main() {
-    let full = std::env::args().any(|a| a == "--bench");
+    let full = common::full_run();
     let n = if full { 200 } else { 5 };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = common::runtime();
     rt.block_on(async {
         let frappe = FakeFrappe::start().await.expect("ERPNext fake");
         let nbi = hub::sandbox::fake_nbi_for(&frappe).await.expect("NBI fake");

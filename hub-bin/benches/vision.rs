@@ -16,19 +16,15 @@ use frappe_client::testkit::FakeFrappe;
 use gemini_vision::Image;
 use gemini_vision::extractors::{Barcodes, EquipmentLabel, Kind};
 use hub::sandbox::vision::SandboxVision;
-use sha2::{Digest, Sha256};
 
 mod common;
 
 const TOKEN: &str = "bench-vision-token-0123456789";
 
 fn main() {
-    let full = std::env::args().any(|a| a == "--bench");
+    let full = common::full_run();
     let n = if full { 200 } else { 3 };
-    let rt = tokio::runtime::Builder::new_multi_thread()
-        .enable_all()
-        .build()
-        .expect("runtime");
+    let rt = common::runtime();
     rt.block_on(async {
         let frappe = FakeFrappe::start().await.expect("ERPNext fake");
         let nbi = hub::sandbox::fake_nbi_for(&frappe)
@@ -44,10 +40,7 @@ fn main() {
             std::fs::read(path).expect("the sample photo")
         };
         let (barcodes, label) = (photo(Kind::Barcodes), photo(Kind::Equipment));
-        let hash: String = Sha256::digest(TOKEN.as_bytes())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect();
+        let hash = hub::auth::ServiceToken::hash_hex(TOKEN);
         let (_hub, base) = start_hub(&[
             (
                 "HUB_SERVICE_TOKENS",

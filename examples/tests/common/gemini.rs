@@ -61,15 +61,7 @@ impl Fake {
 
 /// A small PNG photo drawn from `pattern` (bars on white), distinct per pattern.
 pub fn photo(pattern: u8) -> Vec<u8> {
-    let img = image::GrayImage::from_fn(64, 32, |x, y| {
-        let ink =
-            (8..24).contains(&y) && (x / 2 + u32::from(pattern)) % (2 + u32::from(pattern)) == 0;
-        image::Luma([if ink { 16 } else { 245 }])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png)
-        .expect("a PNG is written");
-    out.into_inner()
+    gemini_vision::testkit::sample_png(pattern, 64, 32).expect("a PNG is written")
 }
 
 /// A file in a fresh directory of its own, removed when dropped.

@@ -436,6 +436,36 @@ async fn generate(
     .into_response()
 }
 
+/// A small valid PNG, `width` x `height` (at most 4096 a side): dark bars on white, distinct
+/// per `pattern`. A photo for tests and sandboxes whose pixels do not matter; register its
+/// reading with [`FakeGemini::answer_for_image`].
+///
+/// ```
+/// let png = gemini_vision::testkit::sample_png(3, 64, 32).unwrap();
+/// let image = gemini_vision::Image::new(png).unwrap();
+/// assert_eq!(image.dimensions().unwrap(), Some((64, 32)));
+/// ```
+///
+/// # Errors
+/// [`Error::InvalidInput`](crate::Error::InvalidInput) for a side of 0 or over 4096.
+pub fn sample_png(pattern: u8, width: u32, height: u32) -> crate::Result<Vec<u8>> {
+    if !(1..=4096).contains(&width) || !(1..=4096).contains(&height) {
+        return Err(crate::Error::InvalidInput(format!(
+            "a sample photo of {width} x {height} px: each side must be 1 to 4096"
+        )));
+    }
+    let p = u32::from(pattern);
+    let img = image::GrayImage::from_fn(width, height, |x, y| {
+        let band = (height / 4..height - height / 4).contains(&y);
+        let ink = band && (x / 3 + p * 7) % (2 + p % 9) == 0;
+        image::Luma([if ink { 16 } else { 245 }])
+    });
+    let mut out = std::io::Cursor::new(Vec::new());
+    img.write_to(&mut out, image::ImageFormat::Png)
+        .map_err(|e| crate::Error::InvalidInput(format!("the sample photo: {e}")))?;
+    Ok(out.into_inner())
+}
+
 /// `GET /v1beta/models/{model}`: any model exists, unless a `Status` fault says otherwise.
 async fn model_info(
     State(shared): State<Arc<Shared>>,
@@ -443,7 +473,7 @@ async fn model_info(
     uri: http::Uri,
     headers: HeaderMap,
 ) -> Response {
-    if headers.get(API_KEY_HEADER).and_then(|v| v.to_str().ok()) != Some(shared.api_key.as_str()) {
+    if !key_state(&shared, &headers).1 {
         return bad_key();
     }
     if let Some(Fault::Status {

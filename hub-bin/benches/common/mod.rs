@@ -5,6 +5,20 @@
 use std::process::{Child, Command};
 use std::time::{Duration, Instant};
 
+/// Whether this is a full run (`cargo bench` passes `--bench`) rather than the smoke run that
+/// `cargo test` makes.
+pub fn full_run() -> bool {
+    std::env::args().any(|a| a == "--bench")
+}
+
+/// The multi-thread runtime a bench runs on.
+pub fn runtime() -> tokio::runtime::Runtime {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("runtime")
+}
+
 /// The `hub` binary of this build.
 pub const HUB: &str = env!("CARGO_BIN_EXE_hub");
 

@@ -86,21 +86,57 @@ pub struct Binding {
     pub fields: Value,
 }
 
+/// What every `/vision/*` route may answer instead of a reading (OpenAPI only).
+#[derive(utoipa::IntoResponses)]
+#[allow(dead_code)]
+enum Refusals {
+    /// 400.
+    #[response(
+        status = 400,
+        description = "No image, an empty one, not an image, a damaged header, or a bad parameter"
+    )]
+    BadPhoto,
+    /// 413.
+    #[response(
+        status = 413,
+        description = "The photo is larger than GEMINI_MAX_IMAGE_BYTES"
+    )]
+    TooLarge,
+    /// 415.
+    #[response(status = 415, description = "Neither an image nor multipart/form-data")]
+    NotAPhoto,
+    /// 422.
+    #[response(
+        status = 422,
+        description = "Gemini would not read it (blocked, stopped, could not process it)"
+    )]
+    Refused,
+    /// 429.
+    #[response(
+        status = 429,
+        description = "Gemini's quota is exhausted (retry_after_secs when known)"
+    )]
+    Quota,
+    /// 502.
+    #[response(
+        status = 502,
+        description = "Gemini refused the key or has no such model"
+    )]
+    Misconfigured,
+    /// 503.
+    #[response(status = 503, description = "Gemini is not configured or overloaded")]
+    Unavailable,
+    /// 504.
+    #[response(status = 504, description = "No reading within GEMINI_DEADLINE_SECS")]
+    Timeout,
+}
+
 /// Reads every barcode and 2-D code of a photo, with what each identifies (serial, MAC,
 /// GPON serial); MACs, GPON serials and EAN/UPC check digits checked.
 #[utoipa::path(post, path = "/vision/barcodes", tag = "vision",
     security(("staff" = ["vision"]), ("service_token" = ["vision"])),
     request_body(description = "The photo: the raw image (Content-Type image/jpeg, image/png, image/webp, image/heic, image/heif) or multipart/form-data with an `image` field", content_type = "image/jpeg", content = Vec<u8>),
-    responses(
-        (status = 200, description = "The barcodes", body = Reading),
-        (status = 400, description = "No image, an empty one, or not an image"),
-        (status = 413, description = "The photo is larger than GEMINI_MAX_IMAGE_BYTES"),
-        (status = 415, description = "Neither an image nor multipart/form-data"),
-        (status = 422, description = "The model would not read it (blocked, stopped)"),
-        (status = 429, description = "Gemini's quota is exhausted (Retry-After when known)"),
-        (status = 503, description = "Gemini is not configured or overloaded"),
-        (status = 504, description = "No reading within the deadline"),
-    ))]
+    responses((status = 200, description = "The barcodes", body = Reading), Refusals))]
 pub async fn barcodes(
     State(state): State<AppState>,
     req: Request,
@@ -114,16 +150,7 @@ pub async fn barcodes(
 #[utoipa::path(post, path = "/vision/invoice", tag = "vision",
     security(("staff" = ["billing"]), ("service_token" = ["billing"])),
     request_body(description = "The photo: the raw image or multipart/form-data with an `image` field", content_type = "image/jpeg", content = Vec<u8>),
-    responses(
-        (status = 200, description = "The invoice", body = Reading),
-        (status = 400, description = "No image, an empty one, or not an image"),
-        (status = 413, description = "The photo is too large"),
-        (status = 415, description = "Neither an image nor multipart/form-data"),
-        (status = 422, description = "The model would not read it"),
-        (status = 429, description = "Gemini's quota is exhausted"),
-        (status = 503, description = "Gemini is not configured or overloaded"),
-        (status = 504, description = "No reading within the deadline"),
-    ))]
+    responses((status = 200, description = "The invoice", body = Reading), Refusals))]
 pub async fn invoice(
     State(state): State<AppState>,
     req: Request,
@@ -142,14 +169,8 @@ pub async fn invoice(
     request_body(description = "The photo: the raw image or multipart/form-data with an `image` field", content_type = "image/jpeg", content = Vec<u8>),
     responses(
         (status = 200, description = "The label, its equipment and device", body = EquipmentReading),
-        (status = 400, description = "No image, an empty one, not an image, or a bad parameter"),
         (status = 403, description = "bind=true without devices:write"),
-        (status = 413, description = "The photo is too large"),
-        (status = 415, description = "Neither an image nor multipart/form-data"),
-        (status = 422, description = "The model would not read it"),
-        (status = 429, description = "Gemini's quota is exhausted"),
-        (status = 503, description = "Gemini is not configured or overloaded"),
-        (status = 504, description = "No reading within the deadline"),
+        Refusals,
     ))]
 pub async fn equipment(
     State(state): State<AppState>,

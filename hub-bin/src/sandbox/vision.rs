@@ -97,7 +97,7 @@ impl SandboxVision {
             ),
         ];
         for (kind, pattern, answer) in readings {
-            let bytes = photo(pattern)?;
+            let bytes = gemini_vision::testkit::sample_png(pattern, 360, 160)?;
             let image = Image::new(bytes.clone())?;
             gemini.answer_for_image(&image, answer.to_string());
             let path = dir.join(format!("{kind}.png"));
@@ -110,17 +110,4 @@ impl SandboxVision {
             dir,
         })
     }
-}
-
-/// A small PNG drawn from `pattern` (bars of varying width on white), distinct per pattern.
-fn photo(pattern: u8) -> anyhow::Result<Vec<u8>> {
-    let img = image::GrayImage::from_fn(360, 160, |x, y| {
-        let bar = (x / 3 + u32::from(pattern) * 7) % 11;
-        let ink =
-            (40..120).contains(&y) && (30..330).contains(&x) && bar % (2 + u32::from(pattern)) == 0;
-        image::Luma([if ink { 16 } else { 245 }])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png)?;
-    Ok(out.into_inner())
 }

@@ -430,12 +430,7 @@ async fn gemini_failures_become_the_callers_answers() {
 
 /// A small valid PNG, distinct per `seed`.
 fn photo_bytes(seed: u8) -> Vec<u8> {
-    let img = image::GrayImage::from_fn(64, 48, |x, y| {
-        image::Luma([((x * 3 + y * 5) as u8).wrapping_mul(seed)])
-    });
-    let mut out = std::io::Cursor::new(Vec::new());
-    img.write_to(&mut out, image::ImageFormat::Png).unwrap();
-    out.into_inner()
+    gemini_vision::testkit::sample_png(seed, 64, 48).unwrap()
 }
 
 #[tokio::test]
