@@ -3,16 +3,15 @@ use std::time::Duration;
 use reqwest::StatusCode;
 use serde_json::Value;
 
-use crate::helpers::{Db, spawn_app, spawn_app_with};
+use crate::helpers::{Db, readyz, spawn_app, spawn_app_with};
 
 #[tokio::test]
 async fn healthz_answers_and_readyz_names_each_dependency() {
     let t = spawn_app().await;
     let r = t.http.get(t.at("/healthz")).send().await.unwrap();
     assert_eq!(r.status(), StatusCode::OK);
-    let r = t.http.get(t.at("/readyz")).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let body: Value = r.json().await.unwrap();
+    let (status, body) = readyz(&t).await;
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(body["status"], "ready");
     assert_eq!(body["store"]["status"], "ok");
     assert_eq!(body["erpnext"]["status"], "ok");
@@ -22,9 +21,8 @@ async fn healthz_answers_and_readyz_names_each_dependency() {
 #[tokio::test]
 async fn an_unconfigured_upstream_is_named_but_does_not_make_the_hub_unready() {
     let t = spawn_app_with(Db::Sqlite, |s| s.frappe = None).await;
-    let r = t.http.get(t.at("/readyz")).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let body: Value = r.json().await.unwrap();
+    let (status, body) = readyz(&t).await;
+    assert_eq!(status, StatusCode::OK);
     insta::assert_json_snapshot!(body["erpnext"]);
 }
 
@@ -36,9 +34,8 @@ async fn a_rejected_erpnext_token_makes_the_hub_unready_and_says_why() {
         }
     })
     .await;
-    let r = t.http.get(t.at("/readyz")).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let body: Value = r.json().await.unwrap();
+    let (status, body) = readyz(&t).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body["status"], "not_ready");
     insta::assert_json_snapshot!(body["erpnext"]);
     assert!(!body.to_string().contains("regenerated-elsewhere"));
@@ -48,15 +45,7 @@ async fn a_rejected_erpnext_token_makes_the_hub_unready_and_says_why() {
 async fn the_tplink_bridge_is_checked_when_configured() {
     // Not configured: named, not failing.
     let t = spawn_app().await;
-    let body: Value = t
-        .http
-        .get(t.at("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = readyz(&t).await.1;
     assert_eq!(body["tplink"]["status"], "not_configured");
     // A bridge that answers.
     let bridge = tplink_bridge::service::Bridge::new(Default::default()).unwrap();
@@ -74,16 +63,14 @@ async fn the_tplink_bridge_is_checked_when_configured() {
         }
     };
     let t = spawn_app_with(Db::Sqlite, bridge_at(url)).await;
-    let r = t.http.get(t.at("/readyz")).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let body: Value = r.json().await.unwrap();
+    let (status, body) = readyz(&t).await;
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(body["tplink"]["status"], "ok", "{body}");
     // A bridge that is down makes the hub unready, and says so.
     let closed = format!("127.0.0.1:{}", crate::helpers::free_port());
     let t = spawn_app_with(Db::Sqlite, bridge_at(format!("http://{closed}"))).await;
-    let r = t.http.get(t.at("/readyz")).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::SERVICE_UNAVAILABLE);
-    let body: Value = r.json().await.unwrap();
+    let (status, body) = readyz(&t).await;
+    assert_eq!(status, StatusCode::SERVICE_UNAVAILABLE);
     assert_eq!(body["tplink"]["status"], "failing");
     assert!(
         body["tplink"]["detail"]

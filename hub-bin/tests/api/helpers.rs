@@ -43,6 +43,12 @@ pub async fn fresh_postgres() -> String {
     format!("postgres://postgres@127.0.0.1:5432/{name}")
 }
 
+/// `GET /readyz`: its status and body.
+pub async fn readyz(t: &TestApp) -> (StatusCode, Value) {
+    let r = t.http.get(t.at("/readyz")).send().await.unwrap();
+    (r.status(), r.json().await.unwrap())
+}
+
 /// The settings of a test hub (before the tweak).
 pub async fn settings(db: Db, fake: &FakeFrappe) -> Settings {
     let mut s = Settings {

@@ -13,7 +13,7 @@ use reqwest::{Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
 use serde_json::{Value, json};
 
-use crate::helpers::{ADMIN_TOKEN, Db, N8N_TOKEN, TestApp, settings, spawn_settings};
+use crate::helpers::{ADMIN_TOKEN, Db, N8N_TOKEN, TestApp, readyz, settings, spawn_settings};
 use crate::smtp::SmtpServer;
 
 const STAFF_GROUP: &str = "Gigafibre Ops";
@@ -639,24 +639,15 @@ async fn readiness_names_the_invite_flow_and_its_failures_do_not_take_the_hub_do
     let mut smtp = SmtpServer::start(Some(("mailjet-key", "mailjet-secret")));
     let ak = authentik_on(None).await;
     let t = hub_for(&ak, &smtp, Db::Sqlite, Duration::from_secs(5), |_| {}).await;
-    let r = t.http.get(t.at("/readyz")).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let body: Value = r.json().await.unwrap();
+    let (status, body) = readyz(&t).await;
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(body["invites"]["status"], "ok", "{body}");
     // A staff group that does not exist, and a relay that is down: degraded, still ready.
     let t2 = hub_for(&ak, &smtp, Db::Sqlite, Duration::from_secs(5), |s| {
         s.invites.staff_groups.push("Nobody".to_owned());
     })
     .await;
-    let body: Value = t2
-        .http
-        .get(t2.at("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = readyz(&t2).await.1;
     assert_eq!(body["invites"]["status"], "degraded", "{body}");
     assert!(
         body["invites"]["detail"]
@@ -668,9 +659,8 @@ async fn readiness_names_the_invite_flow_and_its_failures_do_not_take_the_hub_do
     assert_eq!(body["status"], "ready");
     smtp.stop();
     let t3 = hub_for(&ak, &smtp, Db::Sqlite, Duration::from_secs(5), |_| {}).await;
-    let r = t3.http.get(t3.at("/readyz")).send().await.unwrap();
-    assert_eq!(r.status(), StatusCode::OK);
-    let body: Value = r.json().await.unwrap();
+    let (status, body) = readyz(&t3).await;
+    assert_eq!(status, StatusCode::OK);
     assert_eq!(body["invites"]["status"], "degraded", "{body}");
     assert!(
         body["invites"]["detail"].as_str().unwrap().contains("SMTP"),

@@ -436,15 +436,7 @@ fn photo_bytes(seed: u8) -> Vec<u8> {
 #[tokio::test]
 async fn readiness_asks_gemini_for_its_model_and_a_refused_key_only_degrades() {
     let v = vision_app(|_| {}).await;
-    let body: Value =
-        v.t.http
-            .get(v.t.at("/readyz"))
-            .send()
-            .await
-            .unwrap()
-            .json()
-            .await
-            .unwrap();
+    let body = readyz(&v.t).await.1;
     assert_eq!(body["vision"]["status"], "ok", "{body}");
     assert_eq!(v.gemini_requests(), 0, "no generation spent on readiness");
 
@@ -454,9 +446,8 @@ async fn readiness_asks_gemini_for_its_model_and_a_refused_key_only_degrades() {
         }
     })
     .await;
-    let r = v.t.http.get(v.t.at("/readyz")).send().await.unwrap();
-    assert_eq!(r.status(), 200, "the hub stays ready");
-    let body: Value = r.json().await.unwrap();
+    let (status, body) = readyz(&v.t).await;
+    assert_eq!(status, 200, "the hub stays ready");
     assert_eq!(body["vision"]["status"], "degraded", "{body}");
     assert!(
         body["vision"]["detail"]
@@ -467,14 +458,6 @@ async fn readiness_asks_gemini_for_its_model_and_a_refused_key_only_degrades() {
     assert!(!body.to_string().contains("AIza-revoked-key"));
 
     let plain = spawn_app().await;
-    let body: Value = plain
-        .http
-        .get(plain.at("/readyz"))
-        .send()
-        .await
-        .unwrap()
-        .json()
-        .await
-        .unwrap();
+    let body = readyz(&plain).await.1;
     assert_eq!(body["vision"]["status"], "not_configured");
 }
