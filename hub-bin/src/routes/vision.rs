@@ -189,9 +189,11 @@ pub async fn equipment(
             "bind=true writes to the equipment: it needs devices:write",
         ));
     }
+    // The lookups share the request's lookup deadline with the reading: a slow reading leaves
+    // them less time (their sources then say `timeout`), so the answer stays within it.
+    let deadline = Instant::now() + state.settings.lookup_deadline;
     let image = image_of(&state, req).await?;
     let (reading, label) = read::<EquipmentLabel>(&state, image).await?;
-    let deadline = Instant::now() + state.settings.lookup_deadline;
     let (erp_report, equipment) =
         super::devices::run_source("erpnext", deadline, match_equipment(&state, &label)).await;
     let (acs_report, acs) = super::devices::run_source(
