@@ -302,6 +302,31 @@ mod tests {
     }
 
     #[test]
+    fn transport_settings_are_checked_and_kept() {
+        for n in [0, usize::MAX] {
+            let e = Client::builder("https://a.example")
+                .max_concurrency(n)
+                .build();
+            assert!(
+                matches!(&e, Err(Error::Config(m)) if m.contains("max_concurrency must be between 1 and")),
+                "{e:?}"
+            );
+        }
+        let c = Client::builder("https://a.example")
+            .max_concurrency(2)
+            .timeout(Duration::from_secs(3))
+            .connect_timeout(Duration::from_secs(1))
+            .build();
+        let c = match c {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(c.inner.transport.limiter.max(), 2);
+        assert_eq!(c.inner.transport.timeouts.attempt, Duration::from_secs(3));
+        assert_eq!(c.inner.transport.timeouts.connect, Duration::from_secs(1));
+    }
+
+    #[test]
     fn debug_hides_the_token() {
         let b = Client::builder("https://a.example").token("s3cr3t-token");
         assert!(!format!("{b:?}").contains("s3cr3t"));

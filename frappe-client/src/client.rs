@@ -756,6 +756,13 @@ mod tests {
             Client::builder("http://x").token("", "s").build(),
             Err(Error::Config(_))
         ));
+        for n in [0, usize::MAX] {
+            let e = Client::builder("http://x").max_concurrency(n).build();
+            assert!(
+                matches!(&e, Err(Error::Config(m)) if m.contains("max_concurrency must be between 1 and")),
+                "{e:?}"
+            );
+        }
     }
 
     #[test]

@@ -727,6 +727,31 @@ mod tests {
     }
 
     #[test]
+    fn the_attempt_timeout_defaults_to_the_deadline() {
+        let b = || Client::builder(DEFAULT_BASE_URL).api_key("k");
+        let c = b().build().unwrap();
+        assert_eq!(c.inner.transport.timeouts.attempt, DEFAULT_DEADLINE);
+        assert_eq!(c.inner.transport.limiter.max(), 8);
+        let c = b()
+            .timeout(Duration::from_secs(2))
+            .connect_timeout(Duration::from_secs(1))
+            .build()
+            .unwrap();
+        assert_eq!(c.inner.transport.timeouts.attempt, Duration::from_secs(2));
+        assert_eq!(c.inner.transport.timeouts.connect, Duration::from_secs(1));
+        let e = b().timeout(Duration::ZERO).build().unwrap_err();
+        assert!(e.to_string().contains("must be positive"), "{e}");
+        for n in [0, usize::MAX] {
+            let e = b().max_concurrency(n).build().unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains("max_concurrency must be between 1 and"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
     fn from_env_reads_the_three_variables() {
         let vars = |pairs: &'static [(&'static str, &'static str)]| {
             move |name: &str| {

@@ -697,6 +697,29 @@ mod tests {
     }
 
     #[test]
+    fn the_fan_out_follows_the_concurrency_limit() {
+        let c = Client::builder("http://t:8082").build().unwrap();
+        assert_eq!(c.inner.tuning.fan_out, 16);
+        assert_eq!(c.inner.transport.limiter.max(), 16);
+        let c = Client::builder("http://t:8082")
+            .max_concurrency(3)
+            .build()
+            .unwrap();
+        assert_eq!(c.inner.tuning.fan_out, 3);
+        for n in [0, usize::MAX] {
+            let e = Client::builder("http://t:8082")
+                .max_concurrency(n)
+                .build()
+                .unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains("max_concurrency must be between 1 and"),
+                "{e}"
+            );
+        }
+    }
+
+    #[test]
     fn debug_hides_secrets() {
         let c = Client::builder("http://t:8082")
             .session("ops@example.com", "hunter2")
