@@ -5,7 +5,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use gigafibre_client_core::{ConcurrencyLimit, ErrorBody, RetryConfig, TimeoutConfig};
+use gigafibre_client_core::{ErrorBody, Transport, TransportOptions};
 use http::Method;
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use secrecy::{ExposeSecret, SecretString};
@@ -37,12 +37,9 @@ impl Answer {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    transport: Transport,
     base: Url,
     token: Option<SecretString>,
-    retry: RetryConfig,
-    timeouts: TimeoutConfig,
-    limiter: ConcurrencyLimit,
 }
 
 /// An authentik admin API client. Cheap to clone (one `Arc` inside); clones share the
@@ -59,8 +56,8 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("base_url", &self.inner.base.as_str())
             .field("token", &self.inner.token.as_ref().map(|_| "[redacted]"))
-            .field("retry", &self.inner.retry)
-            .field("timeouts", &self.inner.timeouts)
+            .field("retry", &self.inner.transport.retry)
+            .field("timeouts", &self.inner.transport.timeouts)
             .finish_non_exhaustive()
     }
 }
@@ -69,10 +66,7 @@ impl fmt::Debug for Client {
 pub struct ClientBuilder {
     base_url: String,
     token: Option<SecretString>,
-    http: Option<reqwest::Client>,
-    retry: RetryConfig,
-    timeouts: TimeoutConfig,
-    max_concurrency: usize,
+    transport: TransportOptions,
 }
 
 impl fmt::Debug for ClientBuilder {
@@ -93,36 +87,11 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses a shared `reqwest::Client`.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
-        self
-    }
-
-    /// Sets the retry policy (applied to `GET`s; writes only when they never reached the
-    /// server or were refused with 429); [`RetryConfig::disabled`] turns retries off.
-    pub fn retry(mut self, retry: RetryConfig) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// Sets the per-attempt timeout (default 30 s).
-    pub fn timeout(mut self, attempt: Duration) -> Self {
-        self.timeouts.attempt = attempt;
-        self
-    }
-
-    /// Sets all time limits.
-    pub fn timeouts(mut self, timeouts: TimeoutConfig) -> Self {
-        self.timeouts = timeouts;
-        self
-    }
-
-    /// At most `n` requests in flight (default 4).
-    pub fn max_concurrency(mut self, n: usize) -> Self {
-        self.max_concurrency = n;
-        self
-    }
+    gigafibre_client_core::transport_setters!(
+        max_concurrency = 4,
+        retry = "It applies to `GET`s; writes are retried only when they never reached the \
+            server or were refused with 429.",
+    );
 
     /// Validates the settings and builds the client.
     ///
@@ -130,27 +99,18 @@ impl ClientBuilder {
     /// [`Error::Config`] for a bad URL or limit.
     pub fn build(self) -> Result<Client> {
         let base = api_base(&self.base_url)?;
-        if self.max_concurrency == 0 || self.max_concurrency > ConcurrencyLimit::MAX {
-            return Err(Error::Config(
-                "max_concurrency must be at least 1".to_owned(),
-            ));
-        }
-        let http = match self.http {
-            Some(c) => c,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.timeouts.connect)
-                .user_agent(concat!("authentik-admin-rs/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .map_err(|e| Error::Config(format!("HTTP client: {e}")))?,
-        };
+        let transport = self
+            .transport
+            .build(
+                concat!("authentik-admin-rs/", env!("CARGO_PKG_VERSION")),
+                Ok,
+            )
+            .map_err(|e| Error::Config(e.to_string()))?;
         Ok(Client {
             inner: Arc::new(Inner {
-                http,
+                transport,
                 base,
                 token: self.token,
-                retry: self.retry,
-                timeouts: self.timeouts,
-                limiter: ConcurrencyLimit::new(self.max_concurrency),
             }),
         })
     }
@@ -173,10 +133,7 @@ impl Client {
         ClientBuilder {
             base_url: base_url.as_ref().to_owned(),
             token: None,
-            http: None,
-            retry: RetryConfig::standard(),
-            timeouts: TimeoutConfig::standard(),
-            max_concurrency: 4,
+            transport: TransportOptions::new(ClientBuilder::DEFAULT_MAX_CONCURRENCY),
         }
     }
 
@@ -228,10 +185,12 @@ impl Client {
     ) -> Result<Answer> {
         let idempotent = method == Method::GET;
         let label = format!("authentik {method} {}", url.path());
-        let run = gigafibre_client_core::retry(&self.inner.retry, idempotent, &label, || {
-            self.attempt(method.clone(), url.clone(), body.clone())
-        });
+        let run =
+            gigafibre_client_core::retry(&self.inner.transport.retry, idempotent, &label, || {
+                self.attempt(method.clone(), url.clone(), body.clone())
+            });
         self.inner
+            .transport
             .timeouts
             .within_total(run)
             .await
@@ -256,11 +215,12 @@ impl Client {
         let span =
             tracing::debug_span!("authentik.request", http.method = %method, http.path = %path);
         async {
-            let _permit = inner.limiter.acquire().await;
+            let _permit = inner.transport.limiter.acquire().await;
             let mut rb = inner
+                .transport
                 .http
                 .request(method.clone(), url)
-                .timeout(inner.timeouts.attempt)
+                .timeout(inner.transport.timeouts.attempt)
                 .header(ACCEPT, "application/json");
             if let Some(t) = &inner.token {
                 let value = gigafibre_client_core::sensitive_header(&format!(
@@ -273,7 +233,7 @@ impl Client {
             if let Some(b) = body {
                 rb = rb.header(CONTENT_TYPE, "application/json").body(b);
             }
-            let attempt = inner.timeouts.attempt;
+            let attempt = inner.transport.timeouts.attempt;
             let resp = rb.send().await.map_err(|e| send_error(&path, e, attempt))?;
             let status = resp.status();
             let headers = resp.headers().clone();
@@ -339,6 +299,31 @@ mod tests {
         assert!(
             matches!(sub, Ok(c) if c.base_url().as_str() == "https://sso.example.com/auth/api/v3/")
         );
+    }
+
+    #[test]
+    fn transport_settings_are_checked_and_kept() {
+        for n in [0, usize::MAX] {
+            let e = Client::builder("https://a.example")
+                .max_concurrency(n)
+                .build();
+            assert!(
+                matches!(&e, Err(Error::Config(m)) if m.contains("max_concurrency must be between 1 and")),
+                "{e:?}"
+            );
+        }
+        let c = Client::builder("https://a.example")
+            .max_concurrency(2)
+            .timeout(Duration::from_secs(3))
+            .connect_timeout(Duration::from_secs(1))
+            .build();
+        let c = match c {
+            Ok(c) => c,
+            Err(e) => panic!("{e}"),
+        };
+        assert_eq!(c.inner.transport.limiter.max(), 2);
+        assert_eq!(c.inner.transport.timeouts.attempt, Duration::from_secs(3));
+        assert_eq!(c.inner.transport.timeouts.connect, Duration::from_secs(1));
     }
 
     #[test]

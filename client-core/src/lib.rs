@@ -13,6 +13,7 @@ pub mod signal;
 #[cfg(feature = "testkit")]
 #[cfg_attr(docsrs, doc(cfg(feature = "testkit")))]
 pub mod testkit;
+pub mod transport;
 pub mod url;
 
 pub use body::{ErrorBody, retry_after};
@@ -22,4 +23,5 @@ pub use redact::sensitive_header;
 pub use retry::{RetryConfig, TimeoutConfig, Transient, retry, should_retry};
 #[cfg(feature = "signal")]
 pub use signal::shutdown_signal;
+pub use transport::{Transport, TransportError, TransportOptions};
 pub use url::{UrlError, base_url, join};

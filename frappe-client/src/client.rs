@@ -2,10 +2,9 @@
 
 use std::fmt;
 use std::sync::{Arc, Mutex};
-use std::time::Duration;
 
 use bytes::Bytes;
-use gigafibre_client_core::ConcurrencyLimit;
+use gigafibre_client_core::{Transport, TransportOptions};
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, COOKIE, SET_COOKIE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use reqwest::cookie::CookieStore;
@@ -15,7 +14,6 @@ use tracing::Instrument;
 use url::Url;
 
 use crate::error::{ApiError, AuthScheme, ExcType};
-use crate::retry::{RetryConfig, TimeoutConfig};
 use crate::{Error, Result};
 
 /// Which generation of Frappe's REST routes the client uses.
@@ -240,13 +238,10 @@ pub(crate) fn decode<T: DeserializeOwned>(
 }
 
 struct Inner {
-    http: reqwest::Client,
+    transport: Transport,
     base: Url,
     auth: Auth,
     api_version: ApiVersion,
-    retry: RetryConfig,
-    timeouts: TimeoutConfig,
-    limiter: ConcurrencyLimit,
     page_size: u32,
     site_name: Option<HeaderValue>,
     rate_limit: Mutex<Option<RateLimit>>,
@@ -267,9 +262,9 @@ impl fmt::Debug for Client {
             .field("base_url", &self.inner.base.as_str())
             .field("auth", &self.inner.auth)
             .field("api_version", &self.inner.api_version)
-            .field("retry", &self.inner.retry)
-            .field("timeouts", &self.inner.timeouts)
-            .field("max_concurrency", &self.inner.limiter.max())
+            .field("retry", &self.inner.transport.retry)
+            .field("timeouts", &self.inner.transport.timeouts)
+            .field("max_concurrency", &self.inner.transport.limiter.max())
             .field("page_size", &self.inner.page_size)
             .finish_non_exhaustive()
     }
@@ -279,11 +274,8 @@ impl fmt::Debug for Client {
 pub struct ClientBuilder {
     base_url: String,
     auth: Auth,
-    http: Option<reqwest::Client>,
+    transport: TransportOptions,
     api_version: ApiVersion,
-    retry: RetryConfig,
-    timeouts: TimeoutConfig,
-    max_concurrency: usize,
     page_size: u32,
     site_name: Option<String>,
     user_agent: String,
@@ -295,9 +287,9 @@ impl fmt::Debug for ClientBuilder {
             .field("base_url", &self.base_url)
             .field("auth", &self.auth)
             .field("api_version", &self.api_version)
-            .field("retry", &self.retry)
-            .field("timeouts", &self.timeouts)
-            .field("max_concurrency", &self.max_concurrency)
+            .field("retry", self.transport.retry())
+            .field("timeouts", self.transport.timeouts())
+            .field("max_concurrency", &self.transport.max_concurrency())
             .field("page_size", &self.page_size)
             .finish_non_exhaustive()
     }
@@ -311,11 +303,8 @@ impl ClientBuilder {
         Self {
             base_url: base_url.to_owned(),
             auth: Auth::None,
-            http: None,
+            transport: TransportOptions::new(Self::DEFAULT_MAX_CONCURRENCY),
             api_version: ApiVersion::V1,
-            retry: RetryConfig::standard(),
-            timeouts: TimeoutConfig::standard(),
-            max_concurrency: 8,
             page_size: 100,
             site_name: None,
             user_agent: concat!("frappe-client-rs/", env!("CARGO_PKG_VERSION")).to_owned(),
@@ -358,40 +347,14 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses a shared `reqwest::Client` (one connection pool for a whole service). Timeouts are
-    /// still applied per request. Give it no cookie store: with token auth no cookie may be sent.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
-        self
-    }
+    gigafibre_client_core::transport_setters!(
+        max_concurrency = 8,
+        http_client = "Give it no cookie store: with token auth no cookie may be sent.",
+    );
 
     /// Chooses v1 (default) or v2 routes.
     pub fn api_version(mut self, v: ApiVersion) -> Self {
         self.api_version = v;
-        self
-    }
-
-    /// Sets the retry policy; [`RetryConfig::disabled`] turns retries off.
-    pub fn retry(mut self, retry: RetryConfig) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// Sets all timeouts.
-    pub fn timeouts(mut self, timeouts: TimeoutConfig) -> Self {
-        self.timeouts = timeouts;
-        self
-    }
-
-    /// Sets the per-attempt timeout (default 30 s).
-    pub fn timeout(mut self, attempt: Duration) -> Self {
-        self.timeouts.attempt = attempt;
-        self
-    }
-
-    /// At most `n` requests in flight at once across all clones (default 8).
-    pub fn max_concurrency(mut self, n: usize) -> Self {
-        self.max_concurrency = n;
         self
     }
 
@@ -423,12 +386,11 @@ impl ClientBuilder {
         let base = gigafibre_client_core::base_url(&self.base_url).map_err(|e| {
             Error::Config(format!("{e}; use .token() or .password() for credentials"))
         })?;
-        if self.max_concurrency == 0 || self.max_concurrency > ConcurrencyLimit::MAX {
-            return Err(Error::Config(format!(
-                "max_concurrency must be between 1 and {}",
-                ConcurrencyLimit::MAX
-            )));
-        }
+        let user_agent = self.user_agent;
+        let transport = self
+            .transport
+            .build(&user_agent, Ok)
+            .map_err(|e| Error::Config(e.to_string()))?;
         if self.page_size == 0 || self.page_size > MAX_PAGE_SIZE {
             return Err(Error::Config(format!(
                 "page_size must be between 1 and {MAX_PAGE_SIZE}"
@@ -448,23 +410,12 @@ impl ClientBuilder {
                     .map_err(|_| Error::Config(format!("site name {s:?} is not a header value")))
             })
             .transpose()?;
-        let http = match self.http {
-            Some(c) => c,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.timeouts.connect)
-                .user_agent(self.user_agent)
-                .build()
-                .map_err(|e| Error::Config(format!("HTTP client: {e}")))?,
-        };
         Ok(Client {
             inner: Arc::new(Inner {
-                http,
+                transport,
                 base,
                 auth: self.auth,
                 api_version: self.api_version,
-                retry: self.retry,
-                timeouts: self.timeouts,
-                limiter: ConcurrencyLimit::new(self.max_concurrency),
                 page_size: self.page_size,
                 site_name,
                 rate_limit: Mutex::new(None),
@@ -534,6 +485,7 @@ impl Client {
     /// deadline, error decoding.
     pub(crate) async fn execute(&self, call: &Call) -> Result<RawResponse> {
         self.inner
+            .transport
             .timeouts
             .within_total(self.execute_with_session(call))
             .await
@@ -637,7 +589,7 @@ impl Client {
 
     async fn with_retries(&self, call: &Call) -> Result<RawResponse> {
         let label = format!("frappe {} {}", call.method, call.url.path());
-        gigafibre_client_core::retry(&self.inner.retry, call.idempotent, &label, || {
+        gigafibre_client_core::retry(&self.inner.transport.retry, call.idempotent, &label, || {
             self.attempt(call)
         })
         .await
@@ -654,12 +606,13 @@ impl Client {
             otel.kind = "client",
         );
         async {
-            let _permit = inner.limiter.acquire().await;
+            let _permit = inner.transport.limiter.acquire().await;
             let mut sent_under = 0;
             let mut rb = inner
+                .transport
                 .http
                 .request(call.method.clone(), call.url.clone())
-                .timeout(inner.timeouts.attempt)
+                .timeout(inner.transport.timeouts.attempt)
                 .header(ACCEPT, "application/json");
             if let Some(site) = &inner.site_name {
                 rb = rb.header("X-Frappe-Site-Name", site.clone());
@@ -727,7 +680,7 @@ impl Client {
 
     fn send_error(&self, path: &str, e: reqwest::Error) -> Error {
         if e.is_timeout() {
-            Error::Timeout(self.inner.timeouts.attempt)
+            Error::Timeout(self.inner.transport.timeouts.attempt)
         } else {
             Error::transport(path, e)
         }
@@ -803,6 +756,13 @@ mod tests {
             Client::builder("http://x").token("", "s").build(),
             Err(Error::Config(_))
         ));
+        for n in [0, usize::MAX] {
+            let e = Client::builder("http://x").max_concurrency(n).build();
+            assert!(
+                matches!(&e, Err(Error::Config(m)) if m.contains("max_concurrency must be between 1 and")),
+                "{e:?}"
+            );
+        }
     }
 
     #[test]

@@ -8,7 +8,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use bytes::Bytes;
-use gigafibre_client_core::{ConcurrencyLimit, ErrorBody, RetryConfig, TimeoutConfig, Transient};
+use gigafibre_client_core::{ErrorBody, TimeoutConfig, Transient, Transport, TransportOptions};
 use http::header::{ACCEPT, CONTENT_TYPE};
 use http::{HeaderMap, HeaderName, HeaderValue, Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
@@ -41,15 +41,12 @@ pub const API_KEY_HEADER: &str = "x-goog-api-key";
 pub const DEFAULT_INLINE_LIMIT: usize = 15 * 1024 * 1024;
 
 struct Inner {
-    http: reqwest::Client,
+    transport: Transport,
     base: Url,
     api_key: SecretString,
     model: String,
-    retry: RetryConfig,
-    attempt_timeout: Duration,
     deadline: Duration,
     max_retry_delay: Duration,
-    limiter: ConcurrencyLimit,
     downscale: Downscale,
     inline_limit: usize,
 }
@@ -69,8 +66,8 @@ impl fmt::Debug for Client {
             .field("base_url", &self.inner.base.as_str())
             .field("api_key", &"[redacted]")
             .field("model", &self.inner.model)
-            .field("retry", &self.inner.retry)
-            .field("attempt_timeout", &self.inner.attempt_timeout)
+            .field("retry", &self.inner.transport.retry)
+            .field("attempt_timeout", &self.inner.transport.timeouts.attempt)
             .field("deadline", &self.inner.deadline)
             .field("max_retry_delay", &self.inner.max_retry_delay)
             .field("downscale", &self.inner.downscale)
@@ -84,12 +81,9 @@ pub struct ClientBuilder {
     base_url: String,
     api_key: Option<SecretString>,
     model: String,
-    http: Option<reqwest::Client>,
-    retry: RetryConfig,
-    timeouts: TimeoutConfig,
+    transport: TransportOptions,
     deadline: Duration,
     max_retry_delay: Duration,
-    max_concurrency: usize,
     downscale: Downscale,
     inline_limit: usize,
 }
@@ -117,30 +111,15 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses a shared `reqwest::Client`. Configure it not to follow redirects, as the
-    /// client's own does: the `x-goog-api-key` header would follow one to another host.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
-        self
-    }
-
-    /// Sets the retry policy; [`RetryConfig::disabled`] turns retries off.
-    pub fn retry(mut self, retry: RetryConfig) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// Sets the per-attempt timeout (default: the deadline).
-    pub fn timeout(mut self, attempt: Duration) -> Self {
-        self.timeouts.attempt = attempt;
-        self
-    }
-
-    /// Sets the connect timeout (default 5 s).
-    pub fn connect_timeout(mut self, connect: Duration) -> Self {
-        self.timeouts.connect = connect;
-        self
-    }
+    gigafibre_client_core::transport_setters!(
+        max_concurrency = 8,
+        timeout_default = "the deadline",
+        http_client = "Configure it not to follow redirects, as the client's own does: the \
+            `x-goog-api-key` header would follow one to another host.",
+        timeout = "An attempt never runs past the call's deadline.",
+        timeouts = "The overall limit (`total`) is not used here: a call's limit is its \
+            [`deadline`](Self::deadline).",
+    );
 
     /// Sets the deadline of one call, retries and waits included (default 8 s); a call can
     /// override it with [`ExtractOptions::deadline`].
@@ -154,12 +133,6 @@ impl ClientBuilder {
     /// returned at once.
     pub fn max_retry_delay(mut self, cap: Duration) -> Self {
         self.max_retry_delay = cap;
-        self
-    }
-
-    /// At most `n` requests in flight over all clones (default 8).
-    pub fn max_concurrency(mut self, n: usize) -> Self {
-        self.max_concurrency = n;
         self
     }
 
@@ -195,38 +168,29 @@ impl ClientBuilder {
         gigafibre_client_core::sensitive_header(api_key.expose_secret())
             .map_err(|e| Error::Config(format!("API key: {e}")))?;
         let model = check_model(&self.model)?;
-        if self.max_concurrency == 0 || self.max_concurrency > ConcurrencyLimit::MAX {
-            return Err(Error::Config(format!(
-                "max_concurrency must be between 1 and {}",
-                ConcurrencyLimit::MAX
-            )));
-        }
-        if self.deadline.is_zero() || self.timeouts.attempt.is_zero() {
+        let transport = self
+            .transport
+            .build(
+                concat!("gemini-vision-rs/", env!("CARGO_PKG_VERSION")),
+                |b| {
+                    // No redirects: the key header would follow one to another host.
+                    Ok(b.redirect(reqwest::redirect::Policy::none()))
+                },
+            )
+            .map_err(|e| Error::Config(e.to_string()))?;
+        if self.deadline.is_zero() || transport.timeouts.attempt.is_zero() {
             return Err(Error::Config(
                 "the deadline and the timeout must be positive".to_owned(),
             ));
         }
-        let http = match self.http {
-            Some(c) => c,
-            // No redirects: the key header would follow one to another host.
-            None => reqwest::Client::builder()
-                .redirect(reqwest::redirect::Policy::none())
-                .connect_timeout(self.timeouts.connect)
-                .user_agent(concat!("gemini-vision-rs/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .map_err(|e| Error::Config(format!("HTTP client: {e}")))?,
-        };
         Ok(Client {
             inner: Arc::new(Inner {
-                http,
+                transport,
                 base,
                 api_key,
                 model,
-                retry: self.retry,
-                attempt_timeout: self.timeouts.attempt,
                 deadline: self.deadline,
                 max_retry_delay: self.max_retry_delay,
-                limiter: ConcurrencyLimit::new(self.max_concurrency),
                 downscale: self.downscale,
                 inline_limit: self.inline_limit,
             }),
@@ -265,12 +229,10 @@ impl Client {
             base_url: base_url.as_ref().to_owned(),
             api_key: None,
             model: DEFAULT_MODEL.to_owned(),
-            http: None,
-            retry: RetryConfig::standard(),
-            timeouts: TimeoutConfig::standard().with_attempt(DEFAULT_DEADLINE),
+            transport: TransportOptions::new(ClientBuilder::DEFAULT_MAX_CONCURRENCY)
+                .with_timeouts(TimeoutConfig::standard().with_attempt(DEFAULT_DEADLINE)),
             deadline: DEFAULT_DEADLINE,
             max_retry_delay: DEFAULT_MAX_RETRY_DELAY,
-            max_concurrency: 8,
             downscale: Downscale::default(),
             inline_limit: DEFAULT_INLINE_LIMIT,
         }
@@ -489,15 +451,20 @@ impl Client {
         let inner = &*self.inner;
         let label = format!("gemini {} {}", call.method, call.url.path());
         let deadline_at = deadline.at;
-        let run = gigafibre_client_core::retry(&inner.retry, call.idempotent, &label, || async {
-            self.attempt(call, deadline_at)
-                .await
-                .map_err(|err| Attempt {
-                    err,
-                    cap: inner.max_retry_delay,
-                    deadline_at,
-                })
-        });
+        let run = gigafibre_client_core::retry(
+            &inner.transport.retry,
+            call.idempotent,
+            &label,
+            || async {
+                self.attempt(call, deadline_at)
+                    .await
+                    .map_err(|err| Attempt {
+                        err,
+                        cap: inner.max_retry_delay,
+                        deadline_at,
+                    })
+            },
+        );
         match tokio::time::timeout_at(deadline_at, run).await {
             Ok(Ok(answer)) => Ok(answer),
             Ok(Err(attempt)) => Err(attempt.err),
@@ -510,13 +477,16 @@ impl Client {
         let path = call.url.path().to_owned();
         let left = deadline_at.saturating_duration_since(Instant::now());
         let timeout = inner
-            .attempt_timeout
+            .transport
+            .timeouts
+            .attempt
             .min(left.max(Duration::from_millis(1)));
         let span =
             tracing::debug_span!("gemini.request", http.method = %call.method, http.path = %path);
         async {
-            let _permit = inner.limiter.acquire().await;
+            let _permit = inner.transport.limiter.acquire().await;
             let mut request = inner
+                .transport
                 .http
                 .request(call.method.clone(), call.url.clone())
                 .timeout(timeout)
@@ -754,6 +724,31 @@ mod tests {
         assert_eq!(c.deadline(), DEFAULT_DEADLINE);
         let dbg = format!("{c:?}");
         assert!(!dbg.contains("AIza-secret-key"), "{dbg}");
+    }
+
+    #[test]
+    fn the_attempt_timeout_defaults_to_the_deadline() {
+        let b = || Client::builder(DEFAULT_BASE_URL).api_key("k");
+        let c = b().build().unwrap();
+        assert_eq!(c.inner.transport.timeouts.attempt, DEFAULT_DEADLINE);
+        assert_eq!(c.inner.transport.limiter.max(), 8);
+        let c = b()
+            .timeout(Duration::from_secs(2))
+            .connect_timeout(Duration::from_secs(1))
+            .build()
+            .unwrap();
+        assert_eq!(c.inner.transport.timeouts.attempt, Duration::from_secs(2));
+        assert_eq!(c.inner.transport.timeouts.connect, Duration::from_secs(1));
+        let e = b().timeout(Duration::ZERO).build().unwrap_err();
+        assert!(e.to_string().contains("must be positive"), "{e}");
+        for n in [0, usize::MAX] {
+            let e = b().max_concurrency(n).build().unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains("max_concurrency must be between 1 and"),
+                "{e}"
+            );
+        }
     }
 
     #[test]

@@ -6,7 +6,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use gigafibre_client_core::{ConcurrencyLimit, RetryConfig, TimeoutConfig};
+use gigafibre_client_core::{Transport, TransportOptions};
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE};
 use http::{HeaderMap, HeaderName, HeaderValue, Method};
 use secrecy::{ExposeSecret, SecretString};
@@ -107,12 +107,9 @@ impl Body {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    transport: Transport,
     base: Url,
     auth: Auth,
-    retry: RetryConfig,
-    timeouts: TimeoutConfig,
-    limiter: ConcurrencyLimit,
     session_lock_wait: Duration,
 }
 
@@ -130,8 +127,8 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("base_url", &self.inner.base.as_str())
             .field("auth", &self.inner.auth)
-            .field("retry", &self.inner.retry)
-            .field("timeouts", &self.inner.timeouts)
+            .field("retry", &self.inner.transport.retry)
+            .field("timeouts", &self.inner.transport.timeouts)
             .finish_non_exhaustive()
     }
 }
@@ -140,10 +137,7 @@ impl fmt::Debug for Client {
 pub struct ClientBuilder {
     base_url: String,
     auth: Auth,
-    http: Option<reqwest::Client>,
-    retry: RetryConfig,
-    timeouts: TimeoutConfig,
-    max_concurrency: usize,
+    transport: TransportOptions,
     session_lock_wait: Duration,
     ca_pem: Vec<Vec<u8>>,
     identity_pem: Option<(Vec<u8>, SecretString)>,
@@ -189,13 +183,14 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses a shared `reqwest::Client` (then its own TLS settings apply: do not combine with
-    /// [`ca_certificate_pem`](Self::ca_certificate_pem) or
-    /// [`client_identity_pem`](Self::client_identity_pem)).
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
-        self
-    }
+    gigafibre_client_core::transport_setters!(
+        max_concurrency = 8,
+        http_client = "Do not combine it with [`ca_certificate_pem`](Self::ca_certificate_pem) \
+            or [`client_identity_pem`](Self::client_identity_pem): set certificates on the \
+            shared client itself.",
+        timeout = "Task calls with a connection request wait longer on their own.",
+        max_concurrency_doc = "The NBI runs queries without indexes.",
+    );
 
     /// Trusts this CA certificate (PEM) in addition to the system's roots: the proxy in front
     /// of the NBI often has a private CA.
@@ -228,25 +223,6 @@ impl ClientBuilder {
         self
     }
 
-    /// Sets the retry policy; [`RetryConfig::disabled`] turns retries off.
-    pub fn retry(mut self, retry: RetryConfig) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// Sets the per-attempt timeout (default 30 s). Task calls with a connection request wait
-    /// longer on their own.
-    pub fn timeout(mut self, attempt: Duration) -> Self {
-        self.timeouts.attempt = attempt;
-        self
-    }
-
-    /// At most `n` requests in flight (default 8): the NBI runs queries without indexes.
-    pub fn max_concurrency(mut self, n: usize) -> Self {
-        self.max_concurrency = n;
-        self
-    }
-
     /// Validates the settings and builds the client.
     ///
     /// # Errors
@@ -257,38 +233,28 @@ impl ClientBuilder {
         }
         let base = gigafibre_client_core::base_url(&self.base_url)
             .map_err(|e| Error::Config(e.to_string()))?;
-        if self.max_concurrency == 0 || self.max_concurrency > ConcurrencyLimit::MAX {
+        let tls = !self.ca_pem.is_empty() || self.identity_pem.is_some();
+        if tls && self.transport.shares_http_client() {
             return Err(Error::Config(
-                "max_concurrency must be at least 1".to_owned(),
+                "set TLS certificates on the injected HTTP client, not on the builder".to_owned(),
             ));
         }
-        let tls = !self.ca_pem.is_empty() || self.identity_pem.is_some();
-        let http = match self.http {
-            Some(_) if tls => {
-                return Err(Error::Config(
-                    "set TLS certificates on the injected HTTP client, not on the builder"
-                        .to_owned(),
-                ));
-            }
-            Some(c) => c,
-            None => {
-                let b = reqwest::Client::builder()
-                    .connect_timeout(self.timeouts.connect)
-                    .user_agent(concat!("genieacs-client-rs/", env!("CARGO_PKG_VERSION")));
-                #[cfg(any(feature = "rustls", feature = "native-tls"))]
-                let b = tls_settings(b, &self.ca_pem, self.identity_pem.as_ref())?;
-                b.build()
-                    .map_err(|e| Error::Config(format!("HTTP client: {e}")))?
-            }
-        };
+        let transport = self
+            .transport
+            .build(
+                concat!("genieacs-client-rs/", env!("CARGO_PKG_VERSION")),
+                |b| {
+                    #[cfg(any(feature = "rustls", feature = "native-tls"))]
+                    let b = tls_settings(b, &self.ca_pem, self.identity_pem.as_ref())?;
+                    Ok(b)
+                },
+            )
+            .map_err(|e| Error::Config(e.to_string()))?;
         Ok(Client {
             inner: Arc::new(Inner {
-                http,
+                transport,
                 base,
                 auth: self.auth,
-                retry: self.retry,
-                timeouts: self.timeouts,
-                limiter: ConcurrencyLimit::new(self.max_concurrency),
                 session_lock_wait: self.session_lock_wait,
             }),
         })
@@ -301,10 +267,7 @@ impl Client {
         ClientBuilder {
             base_url: base_url.as_ref().to_owned(),
             auth: Auth::None,
-            http: None,
-            retry: RetryConfig::standard(),
-            timeouts: TimeoutConfig::standard(),
-            max_concurrency: 8,
+            transport: TransportOptions::new(ClientBuilder::DEFAULT_MAX_CONCURRENCY),
             session_lock_wait: Duration::from_secs(30),
             ca_pem: Vec::new(),
             identity_pem: None,
@@ -369,10 +332,12 @@ impl Client {
         idempotent: bool,
     ) -> Result<Answer> {
         let label = format!("genieacs {method} {}", url.path());
-        let run = gigafibre_client_core::retry(&self.inner.retry, idempotent, &label, || {
-            self.attempt(method.clone(), url.clone(), body.clone())
-        });
+        let run =
+            gigafibre_client_core::retry(&self.inner.transport.retry, idempotent, &label, || {
+                self.attempt(method.clone(), url.clone(), body.clone())
+            });
         self.inner
+            .transport
             .timeouts
             .within_total(run)
             .await
@@ -390,14 +355,14 @@ impl Client {
     ) -> Result<Answer> {
         let label = format!("genieacs {method} {}", url.path());
         let body = body.map(Body::json);
-        gigafibre_client_core::retry(&self.inner.retry, false, &label, || {
+        gigafibre_client_core::retry(&self.inner.transport.retry, false, &label, || {
             self.attempt_with(method.clone(), url.clone(), body.clone(), attempt_timeout)
         })
         .await
     }
 
     async fn attempt(&self, method: Method, url: Url, body: Option<Body>) -> Result<Answer> {
-        self.attempt_with(method, url, body, self.inner.timeouts.attempt)
+        self.attempt_with(method, url, body, self.inner.transport.timeouts.attempt)
             .await
     }
 
@@ -413,8 +378,9 @@ impl Client {
         let span =
             tracing::debug_span!("genieacs.request", http.method = %method, http.path = %path);
         async {
-            let _permit = inner.limiter.acquire().await;
+            let _permit = inner.transport.limiter.acquire().await;
             let mut rb = inner
+                .transport
                 .http
                 .request(method.clone(), url)
                 .timeout(attempt_timeout)
@@ -501,10 +467,10 @@ fn tls_settings(
     mut b: reqwest::ClientBuilder,
     ca_pem: &[Vec<u8>],
     identity: Option<&(Vec<u8>, SecretString)>,
-) -> Result<reqwest::ClientBuilder> {
+) -> std::result::Result<reqwest::ClientBuilder, String> {
     for pem in ca_pem {
         let cert = reqwest::Certificate::from_pem(pem)
-            .map_err(|_| Error::Config("the CA certificate is not a PEM certificate".to_owned()))?;
+            .map_err(|_| "the CA certificate is not a PEM certificate".to_owned())?;
         b = b.add_root_certificate(cert);
     }
     if let Some((chain, key)) = identity {
@@ -521,10 +487,7 @@ fn tls_settings(
         #[cfg(not(feature = "rustls"))]
         let id = reqwest::Identity::from_pkcs8_pem(chain, key.expose_secret().as_bytes());
         let id = id.map_err(|_| {
-            Error::Config(
-                "the client certificate is not a PEM certificate chain with its PKCS#8 key"
-                    .to_owned(),
-            )
+            "the client certificate is not a PEM certificate chain with its PKCS#8 key".to_owned()
         })?;
         b = b.identity(id);
     }

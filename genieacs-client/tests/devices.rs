@@ -263,6 +263,27 @@ fn a_document_decodes_its_metadata_and_keeps_the_rest_as_the_tree() {
 }
 
 #[test]
+fn the_concurrency_limit_is_checked_at_build() {
+    for n in [0, usize::MAX] {
+        let err = Client::builder("http://acs.example:7557")
+            .max_concurrency(n)
+            .build()
+            .unwrap_err();
+        assert!(
+            err.to_string()
+                .contains("max_concurrency must be between 1 and"),
+            "{err}"
+        );
+    }
+    Client::builder("http://acs.example:7557")
+        .max_concurrency(1)
+        .timeouts(genieacs_client::TimeoutConfig::standard())
+        .connect_timeout(std::time::Duration::from_secs(1))
+        .build()
+        .unwrap();
+}
+
+#[test]
 fn tls_settings_are_checked_at_build_and_never_echo_the_key() {
     let dir = format!("{}/tests/resources/tls", env!("CARGO_MANIFEST_DIR"));
     let cert = std::fs::read(format!("{dir}/client.crt")).unwrap();

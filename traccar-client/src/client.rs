@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use base64::Engine as _;
 use bytes::Bytes;
-use gigafibre_client_core::{ConcurrencyLimit, ErrorBody, RetryConfig, TimeoutConfig};
+use gigafibre_client_core::{ErrorBody, TimeoutConfig, Transport, TransportOptions};
 use http::header::{ACCEPT, AUTHORIZATION, CONTENT_TYPE, COOKIE, SET_COOKIE, WWW_AUTHENTICATE};
 use http::{HeaderMap, HeaderValue, Method, StatusCode};
 use secrecy::{ExposeSecret, SecretString};
@@ -111,12 +111,9 @@ pub(crate) struct Tuning {
 }
 
 struct Inner {
-    http: reqwest::Client,
+    transport: Transport,
     base: Url,
     auth: Auth,
-    retry: RetryConfig,
-    timeouts: TimeoutConfig,
-    limiter: ConcurrencyLimit,
     tuning: Tuning,
     /// The session cookie (`JSESSIONID=...`) of session auth, once logged in.
     cookie: tokio::sync::Mutex<Option<SecretString>>,
@@ -137,8 +134,8 @@ impl fmt::Debug for Client {
         f.debug_struct("Client")
             .field("base_url", &self.inner.base.as_str())
             .field("auth", &self.inner.auth)
-            .field("retry", &self.inner.retry)
-            .field("timeouts", &self.inner.timeouts)
+            .field("retry", &self.inner.transport.retry)
+            .field("timeouts", &self.inner.transport.timeouts)
             .field("tuning", &self.inner.tuning)
             .finish_non_exhaustive()
     }
@@ -148,10 +145,7 @@ impl fmt::Debug for Client {
 pub struct ClientBuilder {
     base_url: String,
     auth: Auth,
-    http: Option<reqwest::Client>,
-    retry: RetryConfig,
-    timeouts: TimeoutConfig,
-    max_concurrency: usize,
+    transport: TransportOptions,
     tuning: Tuning,
 }
 
@@ -204,37 +198,12 @@ impl ClientBuilder {
         self
     }
 
-    /// Uses a shared `reqwest::Client`.
-    pub fn http_client(mut self, client: reqwest::Client) -> Self {
-        self.http = Some(client);
-        self
-    }
-
-    /// Sets the retry policy; [`RetryConfig::disabled`] turns retries off. Only `GET`s are
-    /// retried after they reached the server.
-    pub fn retry(mut self, retry: RetryConfig) -> Self {
-        self.retry = retry;
-        self
-    }
-
-    /// Sets the per-attempt timeout (default 30 s).
-    pub fn timeout(mut self, attempt: Duration) -> Self {
-        self.timeouts.attempt = attempt;
-        self
-    }
-
-    /// Sets all time limits.
-    pub fn timeouts(mut self, timeouts: TimeoutConfig) -> Self {
-        self.timeouts = timeouts;
-        self
-    }
-
-    /// At most `n` requests in flight over all clones (default 16). The per-device fan-out
-    /// of [`Positions::latest_many`](crate::Positions::latest_many) runs within it.
-    pub fn max_concurrency(mut self, n: usize) -> Self {
-        self.max_concurrency = n;
-        self
-    }
+    gigafibre_client_core::transport_setters!(
+        max_concurrency = 16,
+        retry = "Only `GET`s are retried after they reached the server.",
+        max_concurrency_doc = "The per-device fan-out of \
+            [`Positions::latest_many`](crate::Positions::latest_many) runs within it.",
+    );
 
     /// The window size history is fetched in (default 1 day); see
     /// [`Positions::history`](crate::Positions::history).
@@ -264,37 +233,24 @@ impl ClientBuilder {
     /// [`Error::Config`] for a bad URL or limit.
     pub fn build(self) -> Result<Client> {
         let base = api_base(&self.base_url)?;
-        if self.max_concurrency == 0 || self.max_concurrency > ConcurrencyLimit::MAX {
-            return Err(Error::Config(format!(
-                "max_concurrency must be between 1 and {}",
-                ConcurrencyLimit::MAX
-            )));
-        }
+        let transport = self
+            .transport
+            .build(concat!("traccar-client-rs/", env!("CARGO_PKG_VERSION")), Ok)
+            .map_err(|e| Error::Config(e.to_string()))?;
         if self.tuning.max_positions == 0 || self.tuning.history_window <= chrono::Duration::zero()
         {
             return Err(Error::Config(
                 "max_positions and history_window must be positive".to_owned(),
             ));
         }
-        let http = match self.http {
-            Some(c) => c,
-            None => reqwest::Client::builder()
-                .connect_timeout(self.timeouts.connect)
-                .user_agent(concat!("traccar-client-rs/", env!("CARGO_PKG_VERSION")))
-                .build()
-                .map_err(|e| Error::Config(format!("HTTP client: {e}")))?,
-        };
         let mut tuning = self.tuning;
-        tuning.fan_out = self.max_concurrency;
+        tuning.fan_out = transport.limiter.max();
         let version = tuning.assumed_version;
         Ok(Client {
             inner: Arc::new(Inner {
-                http,
+                transport,
                 base,
                 auth: self.auth,
-                retry: self.retry,
-                timeouts: self.timeouts,
-                limiter: ConcurrencyLimit::new(self.max_concurrency),
                 tuning,
                 cookie: tokio::sync::Mutex::new(None),
                 version: RwLock::new(version),
@@ -321,12 +277,9 @@ impl Client {
         ClientBuilder {
             base_url: base_url.as_ref().to_owned(),
             auth: Auth::None,
-            http: None,
-            retry: RetryConfig::standard(),
-            timeouts: TimeoutConfig::standard(),
-            max_concurrency: 16,
+            transport: TransportOptions::new(ClientBuilder::DEFAULT_MAX_CONCURRENCY),
             tuning: Tuning {
-                fan_out: 16,
+                fan_out: ClientBuilder::DEFAULT_MAX_CONCURRENCY,
                 history_window: chrono::Duration::days(1),
                 max_positions: 50_000,
                 assumed_version: None,
@@ -365,7 +318,7 @@ impl Client {
     }
 
     pub(crate) fn timeouts(&self) -> &TimeoutConfig {
-        &self.inner.timeouts
+        &self.inner.transport.timeouts
     }
 
     /// The base plus segments, each percent-encoded.
@@ -517,16 +470,20 @@ impl Client {
         }
         let body = Body::form(&fields);
         let url = self.url(&["session"]);
-        let answer =
-            gigafibre_client_core::retry(&self.inner.retry, false, "traccar login", || {
+        let answer = gigafibre_client_core::retry(
+            &self.inner.transport.retry,
+            false,
+            "traccar login",
+            || {
                 self.attempt(
                     Method::POST,
                     url.clone(),
                     Some(body.clone()),
                     Creds::Anonymous,
                 )
-            })
-            .await?;
+            },
+        )
+        .await?;
         let cookie = answer
             .headers
             .get_all(SET_COOKIE)
@@ -552,10 +509,12 @@ impl Client {
     ) -> Result<Answer> {
         let idempotent = method == Method::GET;
         let label = format!("traccar {method} {}", url.path());
-        let run = gigafibre_client_core::retry(&self.inner.retry, idempotent, &label, || {
-            self.attempt_authed(method.clone(), url.clone(), body.clone())
-        });
+        let run =
+            gigafibre_client_core::retry(&self.inner.transport.retry, idempotent, &label, || {
+                self.attempt_authed(method.clone(), url.clone(), body.clone())
+            });
         self.inner
+            .transport
             .timeouts
             .within_total(run)
             .await
@@ -594,12 +553,13 @@ impl Client {
     ) -> Result<Answer> {
         let inner = &*self.inner;
         let path = url.path().to_owned();
-        let attempt_timeout = inner.timeouts.attempt;
+        let attempt_timeout = inner.transport.timeouts.attempt;
         let span =
             tracing::debug_span!("traccar.request", http.method = %method, http.path = %path);
         async {
-            let _permit = inner.limiter.acquire().await;
+            let _permit = inner.transport.limiter.acquire().await;
             let mut rb = inner
+                .transport
                 .http
                 .request(method, url)
                 .timeout(attempt_timeout)
@@ -734,6 +694,29 @@ mod tests {
         }
         assert!(api_base("https://u:secret@x").is_err());
         assert!(!format!("{:?}", api_base("https://u:secret@x")).contains("secret"));
+    }
+
+    #[test]
+    fn the_fan_out_follows_the_concurrency_limit() {
+        let c = Client::builder("http://t:8082").build().unwrap();
+        assert_eq!(c.inner.tuning.fan_out, 16);
+        assert_eq!(c.inner.transport.limiter.max(), 16);
+        let c = Client::builder("http://t:8082")
+            .max_concurrency(3)
+            .build()
+            .unwrap();
+        assert_eq!(c.inner.tuning.fan_out, 3);
+        for n in [0, usize::MAX] {
+            let e = Client::builder("http://t:8082")
+                .max_concurrency(n)
+                .build()
+                .unwrap_err();
+            assert!(
+                e.to_string()
+                    .contains("max_concurrency must be between 1 and"),
+                "{e}"
+            );
+        }
     }
 
     #[test]
