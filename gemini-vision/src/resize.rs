@@ -191,18 +191,17 @@ fn flatten_on_white(img: DynamicImage) -> RgbImage {
 
 /// See [`Image::downscaled`].
 pub(crate) fn downscale(image: &Image, settings: &Downscale) -> Result<Image> {
-    downscale_with(image, settings, false)
+    downscale_with(image, settings)
 }
 
-/// What the client does before sending: as [`downscale`], except that an image whose header
-/// does not even decode is sent as given, as before downscaling existed (Gemini then judges
-/// it). A size over the decoding limits, and a corrupt image that needs downscaling, are still
-/// [`Error::InvalidImage`].
+/// What the client does before sending: [`downscale`]. A JPEG or PNG whose header does not
+/// decode is [`Error::InvalidImage`] before anything is sent, as is one over the decoding
+/// limits or a corrupt one that needs downscaling.
 pub(crate) fn downscale_for_upload(image: &Image, settings: &Downscale) -> Result<Image> {
-    downscale_with(image, settings, true)
+    downscale(image, settings)
 }
 
-fn downscale_with(image: &Image, settings: &Downscale, lenient: bool) -> Result<Image> {
+fn downscale_with(image: &Image, settings: &Downscale) -> Result<Image> {
     let Some(max) = settings.max_side else {
         return Ok(image.clone());
     };
@@ -211,14 +210,9 @@ fn downscale_with(image: &Image, settings: &Downscale, lenient: bool) -> Result<
         return Ok(image.clone());
     }
     let format = image.format();
-    let mut decoder = match reader(image)?.into_decoder() {
-        Ok(d) => d,
-        Err(e) if lenient && !matches!(e, image::ImageError::Limits(_)) => {
-            tracing::debug!(error = %e, "image header not decoded; sent as given");
-            return Ok(image.clone());
-        }
-        Err(e) => return Err(invalid(format, &e)),
-    };
+    let mut decoder = reader(image)?
+        .into_decoder()
+        .map_err(|e| invalid(format, &e))?;
     let (w, h) = decoder.dimensions();
     if w.max(h) <= max {
         return Ok(image.clone());
@@ -455,11 +449,18 @@ mod tests {
     }
 
     #[test]
-    fn the_client_sends_an_unreadable_header_as_given_but_not_a_bomb() {
+    fn the_client_refuses_an_unreadable_header_and_a_bomb() {
         let stub = Image::new(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()).unwrap();
         assert!(stub.downscaled(&Downscale::default()).is_err());
-        let sent = downscale_for_upload(&stub, &Downscale::default()).unwrap();
-        assert!(sent.bytes() == stub.bytes());
+        assert!(matches!(
+            downscale_for_upload(&stub, &Downscale::default()),
+            Err(Error::InvalidImage(_))
+        ));
+        let off = downscale_for_upload(&stub, &Downscale::off()).unwrap();
+        assert!(
+            off.bytes() == stub.bytes(),
+            "downscaling off: sent as given"
+        );
         let mut bytes = jpeg(&photo(16, 16), 90);
         let sof = bytes.windows(2).position(|w| w == [0xFF, 0xC0]).unwrap();
         bytes[sof + 5..sof + 9].copy_from_slice(&[0xEA, 0x60, 0xEA, 0x60]);

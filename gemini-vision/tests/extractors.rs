@@ -130,3 +130,13 @@ fn kinds_name_their_extractors() {
         assert!(prompt.len() > 100 && !prompt.contains("  "), "{prompt}");
     }
 }
+
+#[tokio::test]
+async fn a_damaged_photo_is_refused_before_anything_is_sent() {
+    let server = MockServer::start().await;
+    mount(&server, text_answer(r#"{"barcodes":[]}"#, "STOP"), None).await;
+    let damaged = Image::new(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDRgarbage".to_vec()).unwrap();
+    let e = client(&server).read::<Barcodes>(damaged).await.unwrap_err();
+    assert!(matches!(e, Error::InvalidImage(_)), "{e:?}");
+    assert!(server.received_requests().await.unwrap().is_empty());
+}

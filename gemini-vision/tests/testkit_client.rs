@@ -190,7 +190,11 @@ struct Invoice {
 async fn a_nested_type_end_to_end() {
     let fake = FakeGemini::start().await.unwrap();
     let client = fake.client_builder().build().unwrap();
-    let jpeg = gemini_vision::Image::new(b"\xFF\xD8\xFF\xE0\0\x10JFIF".to_vec()).unwrap();
+    let mut bytes = Vec::new();
+    image::codecs::jpeg::JpegEncoder::new_with_quality(&mut bytes, 80)
+        .encode_image(&image::RgbImage::new(32, 16))
+        .unwrap();
+    let jpeg = gemini_vision::Image::new(bytes).unwrap();
     let got = client
         .extract::<Invoice>(jpeg, "Read the invoice.")
         .await

@@ -12,7 +12,7 @@
 //! # async fn main() -> gemini_vision::Result<()> {
 //! # let fake = gemini_vision::testkit::FakeGemini::start().await.unwrap();
 //! # let client = fake.client_builder().build()?;
-//! # let photo = b"\x89PNG\r\n\x1a\n....".to_vec();
+//! # let photo = gemini_vision::testkit::sample_png(1, 64, 32)?;
 //! use gemini_vision::Image;
 //! use gemini_vision::extractors::EquipmentLabel;
 //!

@@ -36,7 +36,7 @@
 //! # async fn main() {
 //! let fake = FakeGemini::start().await.unwrap();
 //! let client = fake.client_builder().build().unwrap();
-//! let image = Image::new(b"\x89PNG\r\n\x1a\n....".to_vec()).unwrap();
+//! let image = Image::new(gemini_vision::testkit::sample_png(1, 64, 32).unwrap()).unwrap();
 //! let label = client.extract::<Label>(image, "Read the label.").await.unwrap();
 //! assert_eq!(label.value.serial, "sample");
 //! assert_eq!(fake.requests().len(), 1);

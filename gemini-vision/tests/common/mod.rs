@@ -69,9 +69,9 @@ pub fn client(server: &MockServer) -> Client {
         .expect("client")
 }
 
-/// A one-pixel PNG's first bytes (enough for the sniffer).
+/// A small valid PNG.
 pub fn png() -> Image {
-    Image::new(b"\x89PNG\r\n\x1a\n\0\0\0\rIHDR".to_vec()).expect("png")
+    Image::new(gemini_vision::testkit::sample_png(1, 64, 32).expect("png")).expect("png")
 }
 
 /// The bodies of the requests received.
