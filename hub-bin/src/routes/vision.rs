@@ -38,7 +38,7 @@ pub struct Reading {
     /// The typed reading (gemini-vision's `Barcodes`, `EquipmentLabel` or `Invoice`): values
     /// that passed their checks normalised, the others as read.
     #[schema(value_type = Object)]
-    pub value: Value,
+    pub value: Box<serde_json::value::RawValue>,
     /// The values that failed their checks: `{field, problem, message}`.
     #[schema(value_type = Vec<Object>)]
     pub flags: Vec<Flag>,
@@ -234,7 +234,8 @@ async fn read<E: Extractor>(state: &AppState, image: Image) -> Result<(Reading, 
     let usage = extraction.usage.as_ref();
     let reading = Reading {
         kind: E::KIND.as_str(),
-        value: serde_json::to_value(&extraction.value).map_err(AppError::internal)?,
+        // Serialised as is: the fields in the type's order, as documented.
+        value: serde_json::value::to_raw_value(&extraction.value).map_err(AppError::internal)?,
         flags: extraction.flags.clone(),
         nothing_found: extraction.value.nothing_found(),
         model: extraction.model_version.clone(),
