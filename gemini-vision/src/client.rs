@@ -346,7 +346,8 @@ impl Client {
     }
 
     /// Extracts a `T` from an image: the image, then `prompt`, with `T`'s schema as the
-    /// response schema, JSON output and temperature 0; the answer decoded into `T`.
+    /// response schema, JSON output and the model's recommended temperature
+    /// ([`default_temperature`](crate::default_temperature)); the answer decoded into `T`.
     ///
     /// # Errors
     /// [`Error::Schema`] before sending when `T` cannot be expressed; [`Error::Blocked`],
@@ -408,6 +409,10 @@ impl Client {
             return Err(Error::InvalidInput("the prompt is empty".to_owned()));
         }
         crate::schema::response_schema::<T>()?;
+        // The request's temperature follows the model actually asked.
+        let mut resolved = options.clone();
+        resolved.model = Some(model.clone());
+        let options = &resolved;
         let image = downscale_blocking(image, downscale).await?;
         if image.bytes().len() <= self.inner.inline_limit {
             let request = extraction_request::<T>(&image, prompt, options)?;

@@ -30,6 +30,9 @@ pub struct ExtractOptions {
     pub thinking: Option<ThinkingConfig>,
     /// Safety settings (e.g. [`SafetySetting::only_high`] for labels and invoices).
     pub safety_settings: Vec<SafetySetting>,
+    /// The sampling temperature; unset, the model's recommended one
+    /// ([`default_temperature`]).
+    pub temperature: Option<f64>,
 }
 
 impl ExtractOptions {
@@ -72,6 +75,39 @@ impl ExtractOptions {
     pub fn safety_settings(mut self, settings: Vec<SafetySetting>) -> Self {
         self.safety_settings = settings;
         self
+    }
+
+    /// Sets the sampling temperature (0 to 2).
+    pub fn temperature(mut self, temperature: f64) -> Self {
+        self.temperature = Some(temperature);
+        self
+    }
+}
+
+/// The temperature an extraction sends when the call sets none: 0 (the most deterministic
+/// reading) for models before Gemini 3; none for Gemini 3 and later, and for ids whose
+/// generation is not in the name (`gemini-flash-latest`), which then use their default, 1.0:
+/// Google's guidance for Gemini 3 is to keep it, as a lower temperature can make the model
+/// loop or degrade.
+///
+/// ```
+/// use gemini_vision::default_temperature;
+/// assert_eq!(default_temperature("gemini-2.5-flash"), Some(0.0));
+/// assert_eq!(default_temperature("gemini-3.5-flash"), None);
+/// assert_eq!(default_temperature("models/gemini-3-flash-preview"), None);
+/// assert_eq!(default_temperature("gemini-flash-latest"), None);
+/// ```
+pub fn default_temperature(model: &str) -> Option<f64> {
+    let id = model.trim();
+    let id = id.strip_prefix("models/").unwrap_or(id);
+    let generation: String = id
+        .strip_prefix("gemini-")?
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .collect();
+    match generation.parse::<u32>() {
+        Ok(major) if major < 3 => Some(0.0),
+        _ => None,
     }
 }
 
@@ -161,7 +197,8 @@ impl<T: DeserializeOwned> Extraction<T> {
 
 /// The request [`Client::extract`](crate::Client::extract) sends: the image part first, then
 /// the prompt; `responseMimeType: application/json`, `T`'s schema translated
-/// ([`response_schema`]), temperature 0.
+/// ([`response_schema`]), the options' temperature or else [`default_temperature`] of the
+/// options' model ([`DEFAULT_MODEL`](crate::DEFAULT_MODEL) when they name none).
 ///
 /// # Errors
 /// [`Error::Schema`] when `T` cannot be expressed; [`Error::InvalidInput`] for an empty prompt.
@@ -180,7 +217,9 @@ where
     let mut config = GenerationConfig {
         response_mime_type: Some("application/json".to_owned()),
         response_schema: Some(schema),
-        temperature: Some(0.0),
+        temperature: options.temperature.or_else(|| {
+            default_temperature(options.model.as_deref().unwrap_or(crate::DEFAULT_MODEL))
+        }),
         max_output_tokens: options.max_output_tokens,
         thinking_config: options.thinking.clone(),
         ..GenerationConfig::default()

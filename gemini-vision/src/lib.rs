@@ -23,7 +23,7 @@ pub use client::{
     DEFAULT_MAX_RETRY_DELAY, DEFAULT_MODEL,
 };
 pub use error::{ApiError, EXCERPT_CHARS, Error, Result, parse_duration};
-pub use extract::{ExtractOptions, Extraction, extraction_request};
+pub use extract::{ExtractOptions, Extraction, default_temperature, extraction_request};
 pub use files::{File, FileState};
 pub use image::{Image, ImageFormat};
 pub use models::{BlockReason, FinishReason, UsageMetadata};

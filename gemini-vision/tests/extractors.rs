@@ -61,7 +61,9 @@ async fn a_label_reading_sends_its_prompt_schema_and_settings_and_checks_the_ans
 async fn options_replace_the_extractors_own_settings() {
     let server = MockServer::start().await;
     mount(&server, text_answer(r#"{"barcodes":[]}"#, "STOP"), None).await;
-    let opts = ExtractOptions::new().system_instruction("Lis les codes-barres.");
+    let opts = ExtractOptions::new()
+        .system_instruction("Lis les codes-barres.")
+        .temperature(0.2);
     let got = client(&server)
         .read_with::<Barcodes>(pixel(), &opts)
         .await
@@ -72,6 +74,10 @@ async fn options_replace_the_extractors_own_settings() {
     assert_eq!(
         body["systemInstruction"]["parts"][0]["text"],
         "Lis les codes-barres."
+    );
+    assert_eq!(
+        body["generationConfig"]["temperature"], 0.2,
+        "a temperature asked is sent, on any model"
     );
     assert_eq!(
         body["safetySettings"].as_array().map(Vec::len),
