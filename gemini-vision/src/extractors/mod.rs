@@ -42,7 +42,7 @@ pub use invoice::{Invoice, LineItem, Tax, TaxKind};
 
 use crate::extract::{ExtractOptions, Extraction};
 use crate::image::Image;
-use crate::models::SafetySetting;
+use crate::models::{SafetySetting, ThinkingConfig};
 use crate::{Client, Result};
 
 /// The system instruction every built-in extractor sends.
@@ -167,10 +167,35 @@ impl FromStr for Kind {
     }
 }
 
+/// The thinking a built-in extractor asks for when the call sets none: reading a label is not
+/// a reasoning task, and the field app waits 8 s. Gemini 3 and later: `thinkingLevel: low`
+/// (the lowest level every Gemini 3 model takes); Gemini 2.5 Flash and Flash-Lite:
+/// `thinkingBudget: 0` (off); others (2.5 Pro cannot turn thinking off, unknown ids): none.
+///
+/// ```
+/// use gemini_vision::extractors::default_thinking;
+/// use gemini_vision::models::ThinkingConfig;
+/// assert_eq!(default_thinking("gemini-3.5-flash"), Some(ThinkingConfig::level("low")));
+/// assert_eq!(default_thinking("gemini-2.5-flash-lite"), Some(ThinkingConfig::budget(0)));
+/// assert_eq!(default_thinking("gemini-2.5-pro"), None);
+/// ```
+pub fn default_thinking(model: &str) -> Option<ThinkingConfig> {
+    let id = model.trim();
+    let id = id.strip_prefix("models/").unwrap_or(id);
+    let rest = id.strip_prefix("gemini-")?;
+    let generation: String = rest.chars().take_while(char::is_ascii_digit).collect();
+    match generation.parse::<u32>().ok()? {
+        3.. => Some(ThinkingConfig::level("low")),
+        2 if rest.starts_with("2.5-flash") => Some(ThinkingConfig::budget(0)),
+        _ => None,
+    }
+}
+
 impl Client {
     /// Reads a photo with a built-in extractor ([`Barcodes`], [`EquipmentLabel`],
     /// [`Invoice`], or one of your own implementing [`Extractor`]): its prompt, the shared
-    /// [`SYSTEM_INSTRUCTION`], `BLOCK_ONLY_HIGH` safety settings; then its checks, whose
+    /// [`SYSTEM_INSTRUCTION`], `BLOCK_ONLY_HIGH` safety settings, the model's lowest thinking
+    /// ([`default_thinking`]); then its checks, whose
     /// findings land in [`Extraction::flags`].
     ///
     /// # Errors
@@ -179,8 +204,8 @@ impl Client {
         self.read_with(image, &ExtractOptions::default()).await
     }
 
-    /// [`read`](Self::read) with options; a system instruction or safety settings given
-    /// there replace the extractor's.
+    /// [`read`](Self::read) with options; a system instruction, safety settings or thinking
+    /// given there replace the extractor's.
     ///
     /// # Errors
     /// As [`Client::extract`].
@@ -195,6 +220,10 @@ impl Client {
         }
         if options.safety_settings.is_empty() {
             options.safety_settings = SafetySetting::only_high();
+        }
+        if options.thinking.is_none() {
+            let model = options.model.as_deref().unwrap_or(self.model());
+            options.thinking = default_thinking(model);
         }
         let mut extraction = self.extract_with::<E>(image, E::PROMPT, &options).await?;
         extraction.flags = extraction.value.check();
