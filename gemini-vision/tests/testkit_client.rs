@@ -242,3 +242,21 @@ async fn model_info_checks_the_key_and_the_model_without_generating() {
         "{e:?}"
     );
 }
+
+#[tokio::test]
+async fn a_thinking_budget_and_level_together_get_geminis_400() {
+    let fake = FakeGemini::start().await.unwrap();
+    let client = fake.client_builder().build().unwrap();
+    let mut both = gemini_vision::models::ThinkingConfig::budget(0);
+    both.thinking_level = Some("low".to_owned());
+    let e = client
+        .extract_with::<Label>(png(), "Read.", &ExtractOptions::new().thinking(both))
+        .await
+        .unwrap_err();
+    assert_eq!(e.status().map(|s| s.as_u16()), Some(400), "{e:?}");
+    assert!(
+        e.to_string()
+            .contains("only one of thinking budget and thinking level")
+    );
+    assert!(!e.is_retryable());
+}

@@ -5,7 +5,8 @@
 //!   `API_KEY_INVALID` body;
 //! - a `responseSchema` keyword Gemini's `Schema` lacks gets the real 400 `Invalid JSON
 //!   payload received. Unknown name "additionalProperties" at '...': Cannot find field.`
-//!   (so do a lower-case or array `type` and an empty or dangling `required`);
+//!   (so do a lower-case or array `type` and an empty or dangling `required`), and a
+//!   `thinkingConfig` with both a budget and a level gets Gemini's 400 for it;
 //! - otherwise a 200 whose text is a JSON value generated from the request's own
 //!   `responseSchema`, deterministically: strings `"sample"` (the first value of an `enum`,
 //!   a timestamp for `date-time`), numbers 1 (0.5) moved into `[minimum, maximum]`, `true`,
@@ -391,6 +392,23 @@ async fn generate(
         && let Err(message) = check_schema(schema, "generation_config.response_schema")
     {
         return status_answer(400, &message, vec![]);
+    }
+    let thinking =
+        config.and_then(|c| c.get("thinkingConfig").or_else(|| c.get("thinking_config")));
+    if let Some(t) = thinking
+        && ["thinkingBudget", "thinking_budget"]
+            .iter()
+            .any(|k| t.get(k).is_some())
+        && ["thinkingLevel", "thinking_level"]
+            .iter()
+            .any(|k| t.get(k).is_some())
+    {
+        // Gemini's own answer to both at once.
+        return status_answer(
+            400,
+            "You can only set only one of thinking budget and thinking level.",
+            vec![],
+        );
     }
     let n = shared.served.fetch_add(1, Ordering::Relaxed);
     let usage = usage(&json);
