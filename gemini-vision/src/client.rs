@@ -49,6 +49,9 @@ struct Inner {
     max_retry_delay: Duration,
     downscale: Downscale,
     inline_limit: usize,
+    /// Downscales running at once, over all clones: one per core (at most 8), so that a burst
+    /// of phone photos queues instead of decoding them all into memory at once.
+    downscales: tokio::sync::Semaphore,
 }
 
 /// A Gemini API client. Cheap to clone (one `Arc` inside); clones share the connection pool
@@ -193,6 +196,9 @@ impl ClientBuilder {
                 max_retry_delay: self.max_retry_delay,
                 downscale: self.downscale,
                 inline_limit: self.inline_limit,
+                downscales: tokio::sync::Semaphore::new(
+                    std::thread::available_parallelism().map_or(2, |n| n.get().clamp(1, 8)),
+                ),
             }),
         })
     }
@@ -413,7 +419,7 @@ impl Client {
         let mut resolved = options.clone();
         resolved.model = Some(model.clone());
         let options = &resolved;
-        let image = downscale_blocking(image, downscale).await?;
+        let image = self.downscale_within(image, downscale, deadline).await?;
         if image.bytes().len() <= self.inner.inline_limit {
             let request = extraction_request::<T>(&image, prompt, options)?;
             drop(image);
@@ -578,14 +584,32 @@ impl Client {
     }
 }
 
-/// Downscales on a blocking thread (decoding and resizing are CPU-bound).
-async fn downscale_blocking(image: Image, settings: Downscale) -> Result<Image> {
-    if settings.max_side().is_none() {
-        return Ok(image);
+impl Client {
+    /// Downscales on a blocking thread (decoding and resizing are CPU-bound), one per core at
+    /// a time, within the call's deadline.
+    async fn downscale_within(
+        &self,
+        image: Image,
+        settings: Downscale,
+        deadline: Deadline,
+    ) -> Result<Image> {
+        if settings.max_side().is_none() {
+            return Ok(image);
+        }
+        let work = async {
+            let _permit = self.inner.downscales.acquire().await.map_err(|e| {
+                Error::InvalidImage(format!("the image could not be downscaled: {e}"))
+            })?;
+            tokio::task::spawn_blocking(move || {
+                crate::resize::downscale_for_upload(&image, &settings)
+            })
+            .await
+            .map_err(|e| Error::InvalidImage(format!("the image could not be downscaled: {e}")))?
+        };
+        tokio::time::timeout_at(deadline.at, work)
+            .await
+            .map_err(|_| Error::Timeout(deadline.total))?
     }
-    tokio::task::spawn_blocking(move || crate::resize::downscale_for_upload(&image, &settings))
-        .await
-        .map_err(|e| Error::InvalidImage(format!("the image could not be downscaled: {e}")))?
 }
 
 /// An answer's JSON decoded, the failing path named.

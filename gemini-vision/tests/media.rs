@@ -4,7 +4,7 @@ use std::time::Duration;
 
 use gemini_vision::models::{GenerateContentRequest, Part};
 use gemini_vision::testkit::{FAKE_API_KEY, FakeGemini, Fault};
-use gemini_vision::{Client, Downscale, Error, FileState, Image, RetryConfig};
+use gemini_vision::{Client, Downscale, Error, ExtractOptions, FileState, Image, RetryConfig};
 use image::{Rgb, RgbImage};
 use serde_json::{Value, json};
 use wiremock::matchers::{header_regex, method, path};
@@ -443,4 +443,23 @@ async fn a_corrupt_large_jpeg_is_refused_before_anything_is_sent() {
     let e = client.extract::<Label>(cut, "Read.").await.unwrap_err();
     assert!(matches!(e, Error::InvalidImage(_)), "{e:?}");
     assert!(fake.requests().is_empty());
+}
+
+#[tokio::test]
+async fn downscaling_counts_against_the_deadline() {
+    let fake = FakeGemini::start().await.unwrap();
+    let client = fake.client_builder().build().unwrap();
+    let e = client
+        .extract_with::<Label>(
+            photo(4000, 3000),
+            "Read.",
+            &ExtractOptions::new().deadline(Duration::from_millis(5)),
+        )
+        .await
+        .unwrap_err();
+    assert!(matches!(e, Error::Timeout(_)), "{e:?}");
+    assert!(
+        fake.requests().is_empty(),
+        "nothing sent after the deadline"
+    );
 }
