@@ -80,16 +80,21 @@ the rest of the value (MACs and GPON serials after their 4 letters are hexadecim
 }
 
 impl EquipmentLabel {
-    /// The identifiers a device can be found by, most specific first: the GPON serial, the
-    /// serial, then the MACs (only values that passed their checks are normalised; all are
-    /// returned).
-    pub fn identifiers(&self) -> Vec<&str> {
+    /// The GPON serial, when it is one (4 letters + 8 hex digits; normalised by
+    /// [`check`](Extractor::check)): what a device can be looked up by.
+    pub fn checked_gpon_serial(&self) -> Option<&str> {
         self.gpon_serial
+            .as_deref()
+            .filter(|s| normalize_gpon_serial(s).is_ok())
+    }
+
+    /// The MACs that are MAC addresses (normalised by [`check`](Extractor::check)), in label
+    /// order.
+    pub fn checked_macs(&self) -> impl Iterator<Item = &str> {
+        self.macs
             .iter()
-            .chain(self.serial.iter())
-            .chain(self.macs.iter())
             .map(String::as_str)
-            .collect()
+            .filter(|m| normalize_mac(m).is_ok())
     }
 }
 
@@ -132,14 +137,11 @@ mod tests {
         assert_eq!(l.macs[0], "00:11:22:AA:BB:CC");
         assert_eq!(l.macs[1], "00:11:22:AA:BB:CC:DD");
         assert_eq!(l.gpon_serial.as_deref(), Some("HWTC1A2B3C4D"));
+        assert_eq!(l.checked_gpon_serial(), Some("HWTC1A2B3C4D"));
         assert_eq!(
-            l.identifiers(),
-            [
-                "HWTC1A2B3C4D",
-                "2102351ABC10H1000123",
-                "00:11:22:AA:BB:CC",
-                "00:11:22:AA:BB:CC:DD"
-            ]
+            l.checked_macs().collect::<Vec<_>>(),
+            ["00:11:22:AA:BB:CC"],
+            "a failing MAC is not one to look up by"
         );
 
         let mut bad = EquipmentLabel {

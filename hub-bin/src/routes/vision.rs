@@ -452,24 +452,16 @@ async fn match_equipment(
     state: &AppState,
     label: &EquipmentLabel,
 ) -> Result<Option<Value>, SourceError> {
-    let gpon = label
-        .gpon_serial
-        .as_deref()
-        .filter(|s| gemini_vision::extractors::checks::normalize_gpon_serial(s).is_ok());
-    let macs = label
-        .macs
-        .iter()
-        .filter(|m| gemini_vision::extractors::checks::normalize_mac(m).is_ok());
     let mut tries: Vec<Filter> = Vec::new();
-    if let Some(g) = gpon {
+    if let Some(g) = label.checked_gpon_serial() {
         tries.push(Filter::eq("gpon_serial", g));
         tries.push(Filter::eq("serial_number", g));
     }
     if let Some(s) = label.serial.as_deref() {
         tries.push(Filter::eq("serial_number", s));
     }
-    for m in macs {
-        tries.push(Filter::eq("mac_address", m.as_str()));
+    for m in label.checked_macs() {
+        tries.push(Filter::eq("mac_address", m));
     }
     if tries.is_empty() {
         return Ok(None);
@@ -570,18 +562,12 @@ async fn bind_equipment(
         }
     }
     if empty("gpon_serial")
-        && let Some(g) = label
-            .gpon_serial
-            .as_deref()
-            .filter(|s| gemini_vision::extractors::checks::normalize_gpon_serial(s).is_ok())
+        && let Some(g) = label.checked_gpon_serial()
     {
         fields.insert("gpon_serial".into(), json!(g));
     }
     if empty("mac_address")
-        && let Some(m) = label
-            .macs
-            .iter()
-            .find(|m| gemini_vision::extractors::checks::normalize_mac(m).is_ok())
+        && let Some(m) = label.checked_macs().next()
     {
         fields.insert("mac_address".into(), json!(m));
     }
