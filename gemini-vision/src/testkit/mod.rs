@@ -734,7 +734,14 @@ async fn upload(
         .into_response()
 }
 
-fn record_file_call(shared: &Shared, method: &str, uri: &http::Uri, api_key: &'static str) {
+/// Logs a `GET` / `DELETE` of a file and checks its key: `Err` with the answer when refused.
+fn file_call(
+    shared: &Shared,
+    method: &str,
+    uri: &http::Uri,
+    headers: &HeaderMap,
+) -> Result<(), Response> {
+    let (api_key, key_ok) = key_state(shared, headers);
     shared.log.record(Recorded {
         path: uri.path().to_owned(),
         api_key,
@@ -743,6 +750,7 @@ fn record_file_call(shared: &Shared, method: &str, uri: &http::Uri, api_key: &'s
         method: method.to_owned(),
         body_len: 0,
     });
+    if key_ok { Ok(()) } else { Err(bad_key()) }
 }
 
 /// `GET /v1beta/files/{id}`.
@@ -752,10 +760,8 @@ async fn get_file(
     uri: http::Uri,
     headers: HeaderMap,
 ) -> Response {
-    let (api_key, key_ok) = key_state(&shared, &headers);
-    record_file_call(&shared, "GET", &uri, api_key);
-    if !key_ok {
-        return bad_key();
+    if let Err(refused) = file_call(&shared, "GET", &uri, &headers) {
+        return refused;
     }
     let name = format!("files/{id}");
     let found = lock(&shared.files).iter().find(|f| f.name == name).cloned();
@@ -778,10 +784,8 @@ async fn delete_file(
     uri: http::Uri,
     headers: HeaderMap,
 ) -> Response {
-    let (api_key, key_ok) = key_state(&shared, &headers);
-    record_file_call(&shared, "DELETE", &uri, api_key);
-    if !key_ok {
-        return bad_key();
+    if let Err(refused) = file_call(&shared, "DELETE", &uri, &headers) {
+        return refused;
     }
     let name = format!("files/{id}");
     let mut files = lock(&shared.files);
