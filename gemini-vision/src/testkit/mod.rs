@@ -734,13 +734,13 @@ async fn upload(
         .into_response()
 }
 
-/// Logs a `GET` / `DELETE` of a file and checks its key: `Err` with the answer when refused.
+/// Logs a `GET` / `DELETE` of a file and checks its key: the refusal to answer, if refused.
 fn file_call(
     shared: &Shared,
     method: &str,
     uri: &http::Uri,
     headers: &HeaderMap,
-) -> Result<(), Response> {
+) -> Option<Response> {
     let (api_key, key_ok) = key_state(shared, headers);
     shared.log.record(Recorded {
         path: uri.path().to_owned(),
@@ -750,7 +750,7 @@ fn file_call(
         method: method.to_owned(),
         body_len: 0,
     });
-    if key_ok { Ok(()) } else { Err(bad_key()) }
+    (!key_ok).then(bad_key)
 }
 
 /// `GET /v1beta/files/{id}`.
@@ -760,7 +760,7 @@ async fn get_file(
     uri: http::Uri,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(refused) = file_call(&shared, "GET", &uri, &headers) {
+    if let Some(refused) = file_call(&shared, "GET", &uri, &headers) {
         return refused;
     }
     let name = format!("files/{id}");
@@ -784,7 +784,7 @@ async fn delete_file(
     uri: http::Uri,
     headers: HeaderMap,
 ) -> Response {
-    if let Err(refused) = file_call(&shared, "DELETE", &uri, &headers) {
+    if let Some(refused) = file_call(&shared, "DELETE", &uri, &headers) {
         return refused;
     }
     let name = format!("files/{id}");
